@@ -1,0 +1,134 @@
+"""Checkpoints: weights in safetensors, everything else as JSON in its header. Never pickle.
+
+A checkpoint is one `.safetensors` file: tensors `weight` [10, 784] and `bias` [10]
+(float32), and a header entry "softmax_studio" holding a JSON object: format_version,
+classes, normalization, config, history, dataset checksum, test accuracy.
+A file that is anything else is refused with a reason; nothing in it is run.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model.classes import CLASSES
+from model.classifier import LinearClassifier
+
+FORMAT_VERSION = 1
+META_KEY = "softmax_studio"
+SHAPES = {"weight": (10, 784), "bias": (10,)}
+MAX_HEADER = 1 << 20  # our headers are a few KB; a huge one is a hostile file
+PRETRAINED = Path(__file__).resolve().parent / "pretrained" / "best.safetensors"
+
+
+class CheckpointError(Exception):
+    """A file that is not a usable Softmax Studio checkpoint; the message says why."""
+
+
+def to_bytes(classifier: LinearClassifier, **extra_meta) -> bytes:
+    from safetensors.numpy import save
+
+    meta = dict(classifier.metadata)
+    meta.update(extra_meta)
+    meta.update(format_version=FORMAT_VERSION, classes=list(CLASSES),
+                normalization={"mean": classifier.mean, "std": classifier.std})
+    meta.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    tensors = {"weight": np.ascontiguousarray(classifier.weight, dtype=np.float32),
+               "bias": np.ascontiguousarray(classifier.bias, dtype=np.float32)}
+    return save(tensors, metadata={META_KEY: json.dumps(meta)})
+
+
+def save(classifier: LinearClassifier, path: str | os.PathLike, **extra_meta) -> Path:
+    """Write atomically (temp file + rename): a crash never leaves half a checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(to_bytes(classifier, **extra_meta))
+    os.replace(tmp, path)
+    return path
+
+
+def _refuse_non_safetensors(data: bytes) -> None:
+    if not data:
+        raise CheckpointError("The checkpoint file is empty. Choose a .safetensors file saved by Softmax Studio.")
+    if data[:2] == b"PK" or data[:1] == b"\x80":
+        raise CheckpointError("This is a PyTorch pickle checkpoint (.pt/.pth). Pickle files can run code when "
+                              "loaded, so Softmax Studio refuses them. Save the model as .safetensors instead.")
+
+
+def _header(data: bytes) -> dict:
+    if len(data) < 8:
+        raise CheckpointError("The file is too short to be a safetensors checkpoint (truncated?).")
+    (size,) = struct.unpack("<Q", data[:8])
+    if size > MAX_HEADER or 8 + size > len(data):
+        raise CheckpointError("The file is not a valid safetensors checkpoint (bad or truncated header).")
+    try:
+        header = json.loads(data[8:8 + size])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError("The file is not a valid safetensors checkpoint (unreadable header).") from None
+    if not isinstance(header, dict):
+        raise CheckpointError("The file is not a valid safetensors checkpoint (unreadable header).")
+    return header
+
+
+def from_bytes(data: bytes) -> LinearClassifier:
+    """Parse and check a checkpoint; raises CheckpointError with a reason for any defect."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    _refuse_non_safetensors(data)
+    header = _header(data)
+    names = set(header) - {"__metadata__"}
+    if names != set(SHAPES):
+        raise CheckpointError(f"The checkpoint holds tensors {sorted(names)}; a softmax-regression checkpoint "
+                              f"holds exactly 'weight' [10, 784] and 'bias' [10].")
+    for name, shape in SHAPES.items():
+        info = header[name]
+        if not isinstance(info, dict) or info.get("dtype") != "F32" or tuple(info.get("shape", ())) != shape:
+            raise CheckpointError(f"Tensor '{name}' must be float32 with shape {list(shape)}; "
+                                  f"this file has {info.get('dtype') if isinstance(info, dict) else '?'} "
+                                  f"{info.get('shape') if isinstance(info, dict) else '?'}.")
+    try:
+        tensors = load(data)
+    except (SafetensorError, ValueError, OSError) as e:
+        raise CheckpointError(f"The checkpoint's tensor data is damaged ({e}).") from None
+    meta = _metadata(header.get("__metadata__") or {})
+    weight, bias = tensors["weight"], tensors["bias"]
+    if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
+        raise CheckpointError("The checkpoint's weights contain NaN or infinite values; it came from a run that "
+                              "diverged. Train again with a smaller learning rate.")
+    norm = meta["normalization"]
+    return LinearClassifier(weight, bias, norm["mean"], norm["std"], meta)
+
+
+def _metadata(raw: dict) -> dict:
+    try:
+        meta = json.loads(raw[META_KEY])
+    except (KeyError, TypeError, json.JSONDecodeError):
+        raise CheckpointError("The file is a safetensors file but not a Softmax Studio checkpoint "
+                              "(its header has no Softmax Studio metadata).") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        version = meta.get("format_version") if isinstance(meta, dict) else None
+        raise CheckpointError(f"Checkpoint format version {version!r} is not supported (this app reads "
+                              f"version {FORMAT_VERSION}).")
+    norm = meta.get("normalization")
+    ok = (isinstance(norm, dict) and all(isinstance(norm.get(k), (int, float)) and math.isfinite(norm[k])
+                                         for k in ("mean", "std")) and norm["std"] > 0)
+    if not ok:
+        raise CheckpointError("The checkpoint's normalization (mean, std) is missing or invalid.")
+    return meta
+
+
+def load(path: str | os.PathLike | None = None) -> LinearClassifier:
+    """A checkpoint from disk; the shipped pretrained model when `path` is None."""
+    path = Path(path) if path is not None else PRETRAINED
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"Can't read checkpoint {path}: {e.strerror or e}.") from None
+    return from_bytes(data)

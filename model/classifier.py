@@ -1,0 +1,46 @@
+"""A trained softmax-regression model for inference, in numpy (no torch needed to predict).
+
+Both implementations end as the same thing: a [10, 784] weight, a [10] bias and how
+inputs were normalised. That is all a checkpoint holds and all Predict needs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LinearClassifier:
+    weight: np.ndarray              # float32 [10, 784]: row k is class k's 28x28 template
+    bias: np.ndarray                # float32 [10]
+    mean: float = 0.0               # inputs are (pixels/255 - mean) / std
+    std: float = 1.0
+    metadata: dict = field(default_factory=dict, compare=False)  # config, history, ...
+
+    def inputs(self, images: np.ndarray) -> np.ndarray:
+        """uint8 (or 0..255 float) images [N, 28, 28] -> normalised float32 [N, 784]."""
+        x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+        return (x / 255.0 - self.mean) / self.std
+
+    def logits(self, images: np.ndarray) -> np.ndarray:
+        return self.inputs(images) @ self.weight.T + self.bias
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """Softmax probabilities [N, 10], computed stably."""
+        z = self.logits(images)
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, images: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        return np.concatenate([self.logits(images[i:i + batch_size]).argmax(1)
+                               for i in range(0, len(images), batch_size)])
+
+    def contributions(self, image: np.ndarray, label: int) -> np.ndarray:
+        """Each pixel's share of class `label`'s logit (weight x input), as [28, 28]."""
+        return (self.weight[label] * self.inputs(image[None])[0]).reshape(28, 28)
+
+    def templates(self) -> np.ndarray:
+        """The ten weight rows as [10, 28, 28] pictures."""
+        return self.weight.reshape(10, 28, 28)

@@ -1,0 +1,164 @@
+"""python -m model {data,train,evaluate,predict}: the engine from a terminal.
+
+Errors a user can cause (missing data, a bad checkpoint, a bad argument) print one line
+and exit non-zero; they never print a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from model.classes import CLASSES
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text):
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_float(text):
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def cmd_data(args):
+    from model.data import describe_source, download, load_split_numpy
+
+    if args.download:
+        from tqdm import tqdm
+
+        bars = {}
+
+        def progress(name, done, total):
+            bar = bars.get(name) or bars.setdefault(name, tqdm(total=total or None, unit="B", unit_scale=True, desc=name))
+            bar.update(done - bar.n)
+
+        download(args.root, progress)
+        for bar in bars.values():
+            bar.close()
+    info = describe_source(args.root)
+    for split in ("train", "test"):
+        print(f"{split}: {info[split]['count']} images from {info[split]['images']}")
+    for split in ("train", "test"):
+        load_split_numpy(split, args.root)  # parses, checks and caches
+    print(f"checked: contents match the official Fashion-MNIST (checksum {info['checksum']})")
+    return 0
+
+
+def cmd_train(args):
+    from tqdm import tqdm
+
+    from model import checkpoint
+    from model.data import load_split
+    from model.train import preset, train
+
+    config = preset(args.preset, impl=args.impl, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                    weight_decay=args.weight_decay, optimizer=args.optimizer, seed=args.seed)
+    train_data, test_data = load_split("train"), load_split("test")
+    bar = tqdm(total=100, unit="%", disable=args.json or not sys.stderr.isatty(), bar_format="{l_bar}{bar}| {postfix}")
+
+    def on_progress(p):
+        bar.update(round(p.fraction * 100) - bar.n)
+        bar.set_postfix_str(f"epoch {p.epoch} loss {p.train_loss:.3f} acc {p.train_acc:.3f}")
+
+    def on_epoch(m):
+        if args.json:
+            print(json.dumps(m), flush=True)
+        else:
+            bar.write(f"epoch {m['epoch']:3d}  loss {m['train_loss']:.4f}  train acc {m['train_acc']:.4f}  "
+                      f"test acc {m['test_acc']:.4f}  ({m['seconds']:.2f} s)")
+
+    result = train(config, *train_data, *test_data, on_epoch=on_epoch, on_progress=on_progress)
+    bar.close()
+    if result.diverged:
+        print(result.diverged, file=sys.stderr)
+    path = checkpoint.save(result.classifier(), args.out)
+    test_acc = result.history[-1]["test_acc"] if result.history else None
+    if args.json:
+        print(json.dumps({"checkpoint": str(path), "test_acc": test_acc}))
+    else:
+        print(f"saved {path} (test accuracy {test_acc})")
+    return 1 if result.diverged else 0
+
+
+def cmd_evaluate(args):
+    from model import checkpoint
+    from model.data import load_split_numpy
+
+    classifier = checkpoint.load(args.checkpoint)
+    images, labels = load_split_numpy("test")
+    predicted = classifier.predict(images)
+    per_class = {name: float((predicted[labels == k] == k).mean()) for k, name in enumerate(CLASSES)}
+    test_acc = float((predicted == labels).mean())
+    if args.json:
+        print(json.dumps({"test_acc": test_acc, "per_class": per_class}))
+    else:
+        print(f"test accuracy {test_acc:.4f}")
+        for name, acc in per_class.items():
+            print(f"  {name:12s} {acc:.4f}")
+    return 0
+
+
+def build_parser():
+    from model.train import IMPLEMENTATIONS, OPTIMIZERS, PRESETS
+
+    parser = ArgumentParser(prog="python -m model", description="Softmax regression on Fashion-MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    data = commands.add_parser("data", help="find, check and cache the dataset (or download it)")
+    data.add_argument("--root", help="a folder holding the four IDX files")
+    data.add_argument("--download", action="store_true", help="download with torchvision's mirrors into data/")
+    data.set_defaults(run=cmd_data)
+
+    train = commands.add_parser("train", help="train and save a checkpoint")
+    train.add_argument("--preset", choices=sorted(PRESETS), default="lesson")
+    train.add_argument("--impl", choices=IMPLEMENTATIONS)
+    train.add_argument("--epochs", type=positive_int)
+    train.add_argument("--lr", type=positive_float)
+    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--weight-decay", type=non_negative_float)
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", default="model.safetensors", help="where to save (default: model.safetensors)")
+    train.add_argument("--json", action="store_true", help="one JSON object per epoch, then one for the result")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy of a checkpoint, overall and per class")
+    evaluate.add_argument("--checkpoint", help="a .safetensors file (default: the shipped pretrained model)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=cmd_evaluate)
+    return parser
+
+
+def main(argv=None) -> int:
+    from model.checkpoint import CheckpointError
+    from model.data import DatasetError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (DatasetError, CheckpointError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,226 @@
+"""Fashion-MNIST: find the IDX files, check them, parse them once, cache the arrays.
+
+Images stay uint8 ([N, 28, 28], 47 MB for the training split) and are converted to
+float one batch at a time by whoever trains on them.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+PROJECT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "softmax-studio"
+
+SPLITS = ("train", "test")
+FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+COUNTS = {"train": 60_000, "test": 10_000}
+# SHA-256 of the decompressed files. Debian recompresses the .gz files, so the
+# official .gz MD5s don't match there; the bytes inside are the official ones.
+SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+FIX = (
+    "Install it with `sudo apt-get install dataset-fashion-mnist`, set FASHION_MNIST_DIR "
+    "to a folder holding the four IDX files, or download it with "
+    "`python -m model data --download` (or the Download button in the app)."
+)
+
+
+class DatasetError(Exception):
+    """The dataset is missing or damaged; the message names the file and the fix."""
+
+
+def candidate_dirs(root: str | os.PathLike | None = None) -> list[tuple[Path, bool]]:
+    """Folders to look in, in order, each with whether the user named it explicitly."""
+    dirs: list[tuple[Path, bool]] = []
+    if root is not None:
+        dirs.append((Path(root), True))
+    if os.environ.get("FASHION_MNIST_DIR"):
+        dirs.append((Path(os.environ["FASHION_MNIST_DIR"]), True))
+    dirs += [(PROJECT_DATA_DIR, False), (DEBIAN_DIR, False)]
+    return dirs
+
+
+def _find_file(folder: Path, name: str) -> Path | None:
+    # Plain IDX folders, and torchvision's download layout (FashionMNIST/raw/).
+    for sub in (folder, folder / "FashionMNIST" / "raw"):
+        for candidate in (sub / f"{name}.gz", sub / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def locate(split: str, root: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """The image and label files of `split`, from the first folder that has them."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    for folder, explicit in candidate_dirs(root):
+        found = [_find_file(folder, name) for name in FILES[split]]
+        if all(found):
+            return found[0], found[1]
+        if explicit or any(found):
+            missing = FILES[split][found.index(None)]
+            raise DatasetError(f"Fashion-MNIST file {missing}(.gz) is missing in {folder}. {FIX}")
+    raise DatasetError(f"Fashion-MNIST was not found (looked in {', '.join(str(d) for d, _ in candidate_dirs(root))}). {FIX}")
+
+
+def is_available(root: str | os.PathLike | None = None) -> bool:
+    try:
+        locate("train", root), locate("test", root)
+    except DatasetError:
+        return False
+    return True
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DatasetError(f"Fashion-MNIST file {path} can't be read ({e}): it is truncated or corrupt. "
+                           f"Delete it and get it again. {FIX}") from None
+
+
+def _parse_idx(path: Path, expected_dims: tuple[int, ...]) -> np.ndarray:
+    raw = _read_bytes(path)
+    name = path.name.removesuffix(".gz")
+    if hashlib.sha256(raw).hexdigest() != SHA256[name]:
+        raise DatasetError(f"Fashion-MNIST file {path} does not hold the official contents "
+                           f"(checksum mismatch: truncated, corrupt or a different dataset). {FIX}")
+    # The checksum already proves the layout; these checks keep the parse honest.
+    ndim = raw[3]
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if raw[2] != 0x08 or dims != expected_dims:
+        raise DatasetError(f"Fashion-MNIST file {path} has shape {dims}, expected {expected_dims}. {FIX}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
+
+
+def _cache_paths(images_file: Path, labels_file: Path, split: str) -> tuple[Path, Path]:
+    stamp = "|".join(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in (images_file, labels_file))
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    return CACHE_DIR / f"{split}-{key}-images.npy", CACHE_DIR / f"{split}-{key}-labels.npy"
+
+
+def _load_cached(paths: tuple[Path, Path], n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        images, labels = (np.load(p, allow_pickle=False) for p in paths)
+    except (OSError, ValueError):
+        return None
+    if images.shape != (n, 28, 28) or labels.shape != (n,) or images.dtype != np.uint8 or labels.dtype != np.uint8:
+        return None
+    return images, labels
+
+
+def _save_cached(paths: tuple[Path, Path], images: np.ndarray, labels: np.ndarray) -> None:
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        for path, array in zip(paths, (images, labels)):
+            tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
+            np.save(tmp, array)
+            os.replace(tmp, path)  # atomic: a reader never sees half a file
+    except OSError:
+        pass  # a read-only home only costs speed
+
+
+def load_split_numpy(split: str, root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 [N, 28, 28], labels uint8 [N]) as numpy arrays, checked and cached."""
+    images_file, labels_file = locate(split, root)
+    n = COUNTS[split]
+    cache = _cache_paths(images_file, labels_file, split)
+    cached = _load_cached(cache, n)
+    if cached is not None:
+        return cached
+    images = _parse_idx(images_file, (n, 28, 28))
+    labels = _parse_idx(labels_file, (n,))
+    if labels.max() > 9:
+        raise DatasetError(f"Fashion-MNIST file {labels_file} has labels outside 0-9. {FIX}")
+    _save_cached(cache, images, labels)
+    return images, labels
+
+
+def load_split(split: str, root: str | os.PathLike | None = None):
+    """(images uint8 tensor [N, 28, 28], labels int64 tensor [N]) for "train" or "test"."""
+    import torch
+
+    images, labels = load_split_numpy(split, root)
+    return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
+
+
+def dataset_checksum() -> str:
+    """One short fingerprint of the whole dataset, stored in checkpoints."""
+    return hashlib.sha256("".join(SHA256[n] for s in SPLITS for n in FILES[s]).encode()).hexdigest()[:16]
+
+
+def download(root: str | os.PathLike | None = None,
+             progress: Callable[[str, int, int], None] | None = None) -> Path:
+    """Download the four files with torchvision's mirror list into `root` (default: data/).
+
+    `progress(filename, bytes_done, bytes_total)` is called as bytes arrive.
+    Each file is checked against torchvision's MD5 before it is kept.
+    """
+    from torchvision.datasets import FashionMNIST
+
+    raw = Path(root or PROJECT_DATA_DIR) / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for filename, md5 in FashionMNIST.resources:
+        target = raw / filename
+        if target.is_file() and hashlib.md5(target.read_bytes()).hexdigest() == md5:
+            continue
+        for mirror in FashionMNIST.mirrors:
+            try:
+                _fetch(f"{mirror}{filename}", target, md5, progress)
+                break
+            except (OSError, ValueError) as e:
+                errors.append(f"{mirror}{filename}: {e}")
+        else:
+            raise DatasetError(f"Downloading {filename} failed ({'; '.join(errors)}). "
+                               "Check the internet connection, or install the dataset offline: "
+                               "`sudo apt-get install dataset-fashion-mnist`.")
+    return raw
+
+
+def _fetch(url: str, target: Path, md5: str, progress) -> None:
+    import urllib.request
+
+    digest = hashlib.md5()
+    tmp = target.with_suffix(".part")
+    with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        while chunk := response.read(1 << 16):
+            out.write(chunk)
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(target.name, done, total)
+    if digest.hexdigest() != md5:
+        tmp.unlink(missing_ok=True)
+        raise ValueError("checksum mismatch")
+    os.replace(tmp, target)
+
+
+def describe_source(root: str | os.PathLike | None = None) -> dict:
+    """Where each split comes from: for the CLI's `data` command and the app's info box."""
+    out = {}
+    for split in SPLITS:
+        images_file, labels_file = locate(split, root)
+        out[split] = {"images": str(images_file), "labels": str(labels_file), "count": COUNTS[split]}
+    out["checksum"] = dataset_checksum()
+    return out
+

@@ -1,0 +1,246 @@
+"""One train loop for the CLI and the app. It reports through callbacks and never draws.
+
+The data stays uint8 in one tensor; each minibatch is gathered by index and converted to
+float on its own, which is what makes an epoch take tens of milliseconds instead of the
+lesson's DataLoader seconds.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Callable
+
+import numpy as np
+import torch
+
+from model.classifier import LinearClassifier
+from model.data import dataset_checksum
+from model.concise import ConciseSoftmaxRegression, make_optimizer
+from model.scratch import (HandOptimizer, ScratchSoftmaxRegression, cross_entropy, cross_entropy_from_logits,
+                           evaluate_accuracy, softmax_naive)
+
+IMPLEMENTATIONS = ("scratch", "concise")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+SCHEDULES = ("constant", "cosine")
+NORMALIZATIONS = ("scale", "standardize")
+
+
+@dataclass
+class TrainConfig:
+    impl: str = "concise"        # "scratch": the lesson's hand-written version; "concise": torch.nn + torch.optim
+    epochs: int = 10             # passes over the training images
+    lr: float = 0.1              # learning rate (the lesson's)
+    batch_size: int = 256        # minibatch size (the lesson's)
+    init_std: float = 0.01       # weights start as N(0, std^2), biases at 0 (the lesson's)
+    weight_decay: float = 0.0    # L2 penalty on the parameters; 0 is the lesson
+    optimizer: str = "sgd"       # "sgd", "momentum" (0.9) or "adam"
+    schedule: str = "constant"   # "constant", or "cosine": decay the lr to 0 over the run
+    normalize: str = "scale"     # "scale": pixels/255 (the lesson); "standardize": zero mean, unit variance
+    naive_softmax: bool = False  # scratch only: the lesson's exp-then-normalise softmax, which overflows
+                                 # (loss inf/NaN) once logits pass ~88; False uses log-sum-exp
+    seed: int = 0                # the same seed gives the same numbers
+
+    def validate(self) -> "TrainConfig":
+        """Raise ValueError with a plain reason for a setting that can't train."""
+        choices = {"impl": IMPLEMENTATIONS, "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "normalize": NORMALIZATIONS}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch size must be at least 1")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight decay must be 0 or more, not {self.weight_decay}")
+        if not (math.isfinite(self.init_std) and self.init_std >= 0):
+            raise ValueError(f"the weight-init std must be 0 or more, not {self.init_std}")
+        return self
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """A config from a dict (a checkpoint's, a link's), ignoring keys it doesn't know."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+PRESETS = {
+    # The lesson's recipe exactly: concise net, 10 epochs, lr 0.1, batch 256, plain SGD, pixels/255.
+    "lesson": TrainConfig(),
+    # The most accurate single linear layer on raw pixels we found, chosen on a validation
+    # split carved from the training set (bench/tune_best.py), never on the test set.
+    "best": TrainConfig(epochs=30, lr=0.002, batch_size=256, optimizer="adam", schedule="cosine",
+                        normalize="standardize", weight_decay=1e-4),
+}
+
+
+@dataclass
+class Progress:
+    """Reported every ~5% of an epoch."""
+    epoch: int                 # 1-based
+    fraction: float            # of the whole run, 0..1
+    train_loss: float          # running mean over this epoch so far
+    train_acc: float
+    weight: np.ndarray         # current weights [10, 784], for drawing templates
+
+
+@dataclass
+class TrainResult:
+    weight: torch.Tensor                 # [10, 784], the last good weights
+    bias: torch.Tensor                   # [10]
+    normalization: dict                  # {"mean", "std"} applied to pixels/255
+    config: TrainConfig
+    history: list[dict] = field(default_factory=list)  # one dict per finished epoch
+    stopped: bool = False                # a stop request ended it early
+    diverged: str | None = None          # a learner-facing reason when the loss blew up
+
+    def classifier(self) -> LinearClassifier:
+        meta = {"config": asdict(self.config), "history": self.history, "stopped": self.stopped,
+                "diverged": self.diverged, "dataset": dataset_checksum(),
+                "test_acc": self.history[-1]["test_acc"] if self.history else None}
+        return LinearClassifier(self.weight.numpy().copy(), self.bias.numpy().copy(),
+                                self.normalization["mean"], self.normalization["std"], meta)
+
+
+def normalization_for(config: TrainConfig, images: torch.Tensor) -> dict:
+    """Input = (pixels/255 - mean) / std; standardize takes mean and std from the training images."""
+    if config.normalize == "scale":
+        return {"mean": 0.0, "std": 1.0}
+    counts = np.bincount(images.numpy().reshape(-1), minlength=256).astype(np.float64)
+    values = np.arange(256) / 255.0
+    mean = float((counts * values).sum() / counts.sum())
+    std = float(math.sqrt((counts * (values - mean) ** 2).sum() / counts.sum()))
+    return {"mean": mean, "std": std}
+
+
+def to_input(images: torch.Tensor, normalization: dict) -> torch.Tensor:
+    """uint8 [B, 28, 28] -> float [B, 784], normalised."""
+    scale = 1.0 / (255.0 * normalization["std"])
+    return images.reshape(len(images), -1).float().mul_(scale).sub_(normalization["mean"] / normalization["std"])
+
+
+class _ScratchLearner:
+    def __init__(self, weight, bias, config):
+        self.net = ScratchSoftmaxRegression(weight, bias)
+        self.optimizer = HandOptimizer(self.net.parameters(), config.optimizer, config.lr, config.weight_decay)
+        self.naive = config.naive_softmax
+
+    def step(self, X, y, lr):
+        """One minibatch: returns (summed loss, logits) and updates only if the loss is finite."""
+        logits = self.net(X)
+        if self.naive:
+            loss = cross_entropy(softmax_naive(logits), y).sum()
+        else:
+            loss = cross_entropy_from_logits(logits, y).sum()
+        if not torch.isfinite(loss):
+            return loss.item(), logits
+        loss.backward()
+        self.optimizer.lr = lr
+        self.optimizer.step(len(y))
+        return loss.item(), logits
+
+
+class _ConciseLearner:
+    def __init__(self, weight, bias, config):
+        self.net = ConciseSoftmaxRegression(weight, bias)
+        self.optimizer = make_optimizer(self.net.parameters(), config.optimizer, config.lr, config.weight_decay)
+        self.loss = torch.nn.CrossEntropyLoss()
+
+    def step(self, X, y, lr):
+        self.net.train()
+        logits = self.net(X)
+        loss = self.loss(logits, y)
+        if not torch.isfinite(loss):
+            return loss.item(), logits
+        self.optimizer.zero_grad()
+        loss.backward()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.step()
+        return loss.item() * len(y), logits
+
+
+def initial_parameters(config: TrainConfig, generator: torch.Generator):
+    """W ~ N(0, init_std^2) as [10, 784], b = 0: shared by both implementations so they agree."""
+    weight = torch.normal(0.0, config.init_std, (10, 784), generator=generator) if config.init_std else torch.zeros(10, 784)
+    return weight, torch.zeros(10)
+
+
+def batches(images: torch.Tensor, labels: torch.Tensor, normalization: dict, batch_size: int = 2000):
+    """(X, y) minibatches in order, for evaluation."""
+    for start in range(0, len(images), batch_size):
+        yield to_input(images[start:start + batch_size], normalization), labels[start:start + batch_size]
+
+
+def divergence_message(config: TrainConfig, loss: float) -> str:
+    what = "became NaN (not a number)" if math.isnan(loss) else "overflowed to infinity"
+    message = (f"The learning rate {config.lr:g} is too large: the loss {what}, so training stopped and kept "
+               f"the last good weights. Try a learning rate about 10 times smaller.")
+    if config.naive_softmax:
+        message += (" The lesson's naive softmax makes this likely: exp() of a large logit overflows and a tiny "
+                    "probability rounds to 0, whose log is -infinity. The stable (log-sum-exp) softmax avoids it.")
+    return message
+
+
+def train(config: TrainConfig,
+          train_images: torch.Tensor, train_labels: torch.Tensor,
+          test_images: torch.Tensor, test_labels: torch.Tensor,
+          on_epoch: Callable[[dict], None] | None = None,
+          on_progress: Callable[[Progress], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train softmax regression; `test_*` is what each epoch's test_acc is measured on
+    (pass a validation split there when choosing settings)."""
+    config.validate()
+    generator = torch.Generator().manual_seed(config.seed)
+    weight, bias = initial_parameters(config, generator)
+    learner = (_ScratchLearner if config.impl == "scratch" else _ConciseLearner)(weight, bias, config)
+    normalization = normalization_for(config, train_images)
+    result = TrainResult(weight, bias, normalization, config)
+
+    n = len(train_images)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    report_every = max(1, steps_per_epoch // 20)
+    flat_images = train_images.reshape(n, -1)
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        loss_sum = correct = seen = 0.0
+        order = torch.randperm(n, generator=generator)
+        for i in range(steps_per_epoch):
+            if should_stop is not None and should_stop():
+                result.stopped = True
+                break
+            index = order[i * config.batch_size:(i + 1) * config.batch_size]
+            X, y = to_input(flat_images.index_select(0, index), normalization), train_labels.index_select(0, index)
+            lr = config.lr if config.schedule == "constant" else 0.5 * config.lr * (1 + math.cos(math.pi * step / total_steps))
+            good = learner.net.weight_bias()
+            loss, logits = learner.step(X, y, lr)
+            if not math.isfinite(loss):
+                learner.net.load(*good)
+                result.diverged = divergence_message(config, loss)
+                break
+            step += 1
+            loss_sum += loss
+            correct += float((logits.argmax(1) == y).sum())
+            seen += len(y)
+            if on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch):
+                on_progress(Progress(epoch, step / total_steps, loss_sum / seen, correct / seen,
+                                     learner.net.weight_bias()[0].numpy()))
+        result.weight, result.bias = learner.net.weight_bias()
+        if result.stopped or result.diverged or seen < n:
+            break
+        test_acc = evaluate_accuracy(learner.net, batches(test_images, test_labels, normalization))
+        metrics = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                   "test_acc": test_acc, "seconds": time.perf_counter() - started}
+        result.history.append(metrics)
+        if on_epoch is not None:
+            on_epoch(metrics)
+    return result
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    """A preset's config with some settings changed (None values are ignored)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})

@@ -24,7 +24,9 @@ class LinearClassifier:
         return (x / 255.0 - self.mean) / self.std
 
     def logits(self, images: np.ndarray) -> np.ndarray:
-        return self.inputs(images) @ self.weight.T + self.bias
+        # float64: a model from a run that nearly diverged has weights ~1e36 whose logits
+        # overflow float32; in float64 they still rank the classes.
+        return self.inputs(images).astype(np.float64) @ self.weight.T.astype(np.float64) + self.bias
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Softmax probabilities [N, 10], computed stably."""

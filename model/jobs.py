@@ -1,0 +1,247 @@
+"""Training in the background: one queue per server process, at most N trainings at once.
+
+The app submits a TrainConfig and gets a Job back at once; the job trains in a worker
+thread while the page polls it for live metrics, so the page never blocks. A job that
+finds every slot busy waits in line and knows its place. Nothing here imports
+streamlit, and the queue never lists jobs: whoever submitted a job holds the only
+handle to it (the app keeps it in that user's session), so no user sees another's.
+
+    queue = TrainingQueue(max_running=2)
+    job = queue.submit(config, (train_images, train_labels, test_images, test_labels))
+    job.status, job.position, job.snapshot()   # poll
+    job.stop()                                 # ends it within a minibatch, keeps what it learned
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+log = logging.getLogger(__name__)
+
+
+class Status(str, enum.Enum):
+    QUEUED = "queued"        # waiting for a free slot; see Job.position
+    RUNNING = "running"
+    DONE = "done"            # finished, stopped early or diverged: Job.result holds the weights
+    CANCELLED = "cancelled"  # cancelled while queued: it never trained
+    FAILED = "failed"        # raised an error: Job.error says what, in plain words
+
+
+FINISHED = frozenset({Status.DONE, Status.CANCELLED, Status.FAILED})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent copy of a job's live state, safe to draw from while training goes on."""
+    status: Status
+    position: int | None          # 1-based place in line while queued
+    history: list[dict]           # one dict per finished epoch (epoch, train_loss, train_acc, test_acc, seconds)
+    points: list[dict]            # in-epoch progress: x (epochs, fractional), train_loss, train_acc
+    fraction: float               # of the whole run, 0..1
+    weight: Any                   # latest weights [10, 784] (numpy) or None
+    elapsed: float                # seconds spent training so far
+    error: str | None = None
+
+
+def _default_runner(config, train_images, train_labels, test_images, test_labels, **callbacks):
+    from model.train import train  # torch is imported here, in the worker, not by whoever imports jobs
+
+    return train(config, train_images, train_labels, test_images, test_labels, **callbacks)
+
+
+def _plain_error(error: BaseException) -> str:
+    """A learner-facing sentence for a failure (the traceback goes to the server log only)."""
+    if isinstance(error, MemoryError):
+        return "The server ran out of memory while training. Try a smaller batch size, or try again later."
+    name = type(error).__name__
+    if name in ("DatasetError", "ValueError"):
+        return str(error)
+    return f"Training stopped with an unexpected error ({name}: {error}). Try again; if it repeats, report it."
+
+
+@dataclass(eq=False)
+class Job:
+    """One training run: queued, then running in a worker thread, then finished."""
+    config: Any
+    _queue: "TrainingQueue" = field(repr=False)
+    _data: Sequence | None = field(repr=False)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    status: Status = Status.QUEUED
+    result: Any = None                 # the TrainResult once DONE
+    error: str | None = None           # the reason once FAILED
+    submitted_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    stop_requested_at: float | None = None
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._finished = threading.Event()
+        self._history: list[dict] = []
+        self._points: list[dict] = []
+        self._progress = None  # the latest model.train.Progress
+
+    # -- what the page reads -------------------------------------------------------------
+    @property
+    def position(self) -> int | None:
+        """1-based place in line while queued; None once it has started."""
+        return self._queue._position(self)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def history(self) -> list[dict]:
+        with self._lock:
+            return list(self._history)
+
+    @property
+    def progress(self):
+        """The latest model.train.Progress (epoch, fraction, train_loss, train_acc, weight), or None."""
+        return self._progress
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            progress = self._progress
+            status = self.status
+            history, points = list(self._history), list(self._points)
+        end = self.finished_at or time.time()
+        return Snapshot(status=status, position=self.position if status is Status.QUEUED else None,
+                        history=history, points=points,
+                        fraction=progress.fraction if progress else 0.0,
+                        weight=progress.weight if progress else None,
+                        elapsed=(end - self.started_at) if self.started_at else 0.0, error=self.error)
+
+    # -- what the page does ----------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop: a running job ends within one minibatch and keeps its weights; a queued one is cancelled."""
+        if self.stop_requested_at is None:
+            self.stop_requested_at = time.time()
+        self._stop.set()
+        self._queue._cancel_if_queued(self)
+
+    def cancel(self) -> None:
+        """Take a queued job out of the line (for a running job this is stop())."""
+        self.stop()
+
+    def should_stop(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job is finished (for tests and scripts); True if it is."""
+        return self._finished.wait(timeout)
+
+    # -- what the worker calls -----------------------------------------------------------
+    def _on_epoch(self, metrics: dict) -> None:
+        with self._lock:
+            self._history.append(dict(metrics))
+
+    def _on_progress(self, progress) -> None:
+        point = {"x": progress.fraction * self.config.epochs, "train_loss": progress.train_loss,
+                 "train_acc": progress.train_acc, "epoch": progress.epoch}
+        with self._lock:
+            self._points.append(point)
+            self._progress = progress
+
+
+class TrainingQueue:
+    """Runs at most `max_running` jobs at once (default: the number of CPU cores); the rest wait in line.
+
+    Each worker limits torch to `threads_per_job` threads (default: cores // max_running,
+    at least 1) so concurrent trainings share the cores instead of thrashing.
+    `runner` is the training function (model.train.train by default; tests pass a fake).
+    """
+
+    def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
+                 runner: Callable | None = None):
+        cores = os.cpu_count() or 1
+        self.max_running = max(1, int(max_running or cores))
+        self.threads_per_job = max(1, int(threads_per_job or cores // self.max_running))
+        self._runner = runner or _default_runner
+        self._lock = threading.Lock()
+        self._waiting: deque[Job] = deque()
+        self._running: set[Job] = set()
+
+    def submit(self, config, data: Sequence) -> Job:
+        """Queue a training of `config` on data = (train_images, train_labels, test_images, test_labels).
+
+        A config that can't train raises ValueError here, before anything is queued.
+        """
+        if hasattr(config, "validate"):
+            config.validate()
+        job = Job(config, self, tuple(data))
+        with self._lock:
+            self._waiting.append(job)
+            self._start_ready()
+        return job
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def _position(self, job: Job) -> int | None:
+        with self._lock:
+            try:
+                return self._waiting.index(job) + 1
+            except ValueError:
+                return None
+
+    def _cancel_if_queued(self, job: Job) -> None:
+        with self._lock:
+            if job not in self._waiting:
+                return
+            self._waiting.remove(job)
+            job.status = Status.CANCELLED
+            job.finished_at = time.time()
+            job._data = None
+        job._finished.set()
+
+    def _start_ready(self) -> None:
+        # Called with the lock held.
+        while self._waiting and len(self._running) < self.max_running:
+            job = self._waiting.popleft()
+            self._running.add(job)
+            job.status = Status.RUNNING
+            job.started_at = time.time()
+            threading.Thread(target=self._work, args=(job,), name=f"train-{job.id}", daemon=True).start()
+
+    def _work(self, job: Job) -> None:
+        try:
+            self._limit_threads()
+            job.result = self._runner(job.config, *job._data, on_epoch=job._on_epoch,
+                                      on_progress=job._on_progress, should_stop=job.should_stop)
+            job.status = Status.DONE
+        except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
+            log.exception("training job %s failed", job.id)
+            job.error = _plain_error(error)
+            job.status = Status.FAILED
+        finally:
+            job.finished_at = time.time()
+            job._data = None
+            with self._lock:
+                self._running.discard(job)
+                self._start_ready()
+            job._finished.set()
+
+    def _limit_threads(self) -> None:
+        try:
+            import torch
+        except ImportError:  # a fake runner in tests may not need torch
+            return
+        # OpenMP's thread count is per calling thread: this limits this worker only.
+        torch.set_num_threads(self.threads_per_job)

@@ -1,0 +1,120 @@
+"""model.jobs: the background training queue (fake trainers for the queueing, one real run for Stop)."""
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from model.jobs import Status, TrainingQueue
+
+
+class FakeConfig(SimpleNamespace):
+    epochs = 2
+
+    def validate(self):
+        if getattr(self, "bad", False):
+            raise ValueError("the learning rate must be a positive number, not -1")
+        return self
+
+
+def fake_runner(release: threading.Event, started: list | None = None):
+    """A trainer that reports progress until released or stopped."""
+    def run(config, *data, on_epoch, on_progress, should_stop):
+        if started is not None:
+            started.append(config)
+        step = 0
+        while not release.is_set() and not should_stop():
+            step += 1
+            on_progress(SimpleNamespace(epoch=1, fraction=min(step / 100, 1), train_loss=1 / step,
+                                        train_acc=0.5, weight=None))
+            time.sleep(0.002)
+        on_epoch({"epoch": 1, "train_loss": 0.5, "train_acc": 0.8, "test_acc": 0.79, "seconds": 0.1})
+        return SimpleNamespace(stopped=should_stop(), diverged=None, history=[])
+    return run
+
+
+def wait_for(predicate, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_runs_at_most_n_and_queues_the_rest_with_positions():
+    release, started = threading.Event(), []
+    queue = TrainingQueue(max_running=2, runner=fake_runner(release, started))
+    jobs = [queue.submit(FakeConfig(n=i), ()) for i in range(4)]
+    assert wait_for(lambda: len(started) == 2)
+    assert [j.status for j in jobs] == [Status.RUNNING, Status.RUNNING, Status.QUEUED, Status.QUEUED]
+    assert [j.position for j in jobs] == [None, None, 1, 2]
+    assert jobs[3].snapshot().position == 2
+    release.set()
+    for job in jobs:
+        assert job.wait(5)
+    assert all(j.status is Status.DONE for j in jobs)
+    assert queue.running == 0 and queue.waiting == 0
+
+
+def test_a_queued_job_can_be_cancelled_and_the_line_moves_up():
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release))
+    first, second, third = (queue.submit(FakeConfig(), ()) for _ in range(3))
+    second.cancel()
+    assert second.status is Status.CANCELLED and second.finished and second.result is None
+    assert third.position == 1
+    release.set()
+    assert third.wait(5) and third.status is Status.DONE
+
+
+def test_stop_ends_a_running_job_and_keeps_its_result():
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release))
+    job = queue.submit(FakeConfig(), ())
+    assert wait_for(lambda: job.snapshot().points)
+    job.stop()
+    assert job.wait(1)
+    assert job.status is Status.DONE and job.result.stopped
+    snap = job.snapshot()
+    assert snap.points and snap.history and snap.fraction > 0
+
+
+def test_a_failure_becomes_a_plain_message_and_frees_the_slot():
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+    queue = TrainingQueue(max_running=1, runner=broken)
+    job = queue.submit(FakeConfig(), ())
+    assert job.wait(5)
+    assert job.status is Status.FAILED
+    assert "boom" in job.error and "Traceback" not in job.error
+    assert queue.running == 0
+
+
+def test_an_invalid_config_is_refused_before_queueing():
+    queue = TrainingQueue(max_running=1, runner=fake_runner(threading.Event()))
+    with pytest.raises(ValueError, match="learning rate"):
+        queue.submit(FakeConfig(bad=True), ())
+    assert queue.waiting == 0 and queue.running == 0
+
+
+def test_default_size_is_the_core_count():
+    import os
+    assert TrainingQueue().max_running == (os.cpu_count() or 1)
+
+
+def test_stop_on_a_real_training_keeps_the_learned_weights(train_data, test_data):
+    from model.train import preset
+
+    queue = TrainingQueue(max_running=1)
+    job = queue.submit(preset("lesson", epochs=50), (*train_data, *test_data))
+    assert wait_for(lambda: len(job.snapshot().points) >= 3, timeout=60)
+    asked = time.perf_counter()
+    job.stop()
+    assert job.wait(1.0), "Stop must end training within a second"
+    print(f"stop latency {1000 * (time.perf_counter() - asked):.1f} ms")
+    assert job.status is Status.DONE and job.result.stopped
+    classifier = job.result.classifier()
+    images, labels = test_data
+    accuracy = (classifier.predict(images.numpy()[:2000]) == labels.numpy()[:2000]).mean()
+    assert accuracy > 0.5  # what it learned before the stop is kept

@@ -1,0 +1,92 @@
+"""The lesson's pipeline against ours, side by side, on the same machine and data.
+
+The lesson: torchvision FashionMNIST + ToTensor, DataLoader(batch 256, shuffle, 4 workers),
+nn.Sequential(Flatten, Linear), SGD lr 0.1, and a test evaluation through a DataLoader after
+each epoch (d2l's train_ch3). Ours: the `lesson` preset of model.train.
+
+    python bench/lesson_speed.py              # 10 epochs each (~2 minutes on 2 cores)
+    python bench/lesson_speed.py --epochs 2   # quicker; the ratio per epoch is what matters
+"""
+import argparse
+import gzip
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from model.data import FILES, locate, load_split  # noqa: E402
+from model.train import preset, train  # noqa: E402
+
+
+def lesson_pipeline(root: Path, epochs: int) -> tuple[float, float]:
+    """d2l's code, as the lesson writes it. Returns (seconds, final test accuracy)."""
+    import torchvision
+    from torch.utils import data
+    from torchvision import transforms
+
+    trans = transforms.ToTensor()
+    mnist_train = torchvision.datasets.FashionMNIST(root=str(root), train=True, transform=trans, download=False)
+    mnist_test = torchvision.datasets.FashionMNIST(root=str(root), train=False, transform=trans, download=False)
+    train_iter = data.DataLoader(mnist_train, 256, shuffle=True, num_workers=4)
+    test_iter = data.DataLoader(mnist_test, 256, shuffle=False, num_workers=4)
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    net.apply(lambda m: nn.init.normal_(m.weight, std=0.01) if type(m) is nn.Linear else None)
+    loss = nn.CrossEntropyLoss(reduction="none")
+    trainer = torch.optim.SGD(net.parameters(), lr=0.1)
+    started = time.perf_counter()
+    for epoch in range(epochs):
+        net.train()
+        for X, y in train_iter:
+            l = loss(net(X), y)
+            trainer.zero_grad()
+            l.mean().backward()
+            trainer.step()
+        net.eval()
+        correct = total = 0
+        with torch.no_grad():
+            for X, y in test_iter:
+                correct += (net(X).argmax(1) == y).sum().item()
+                total += y.numel()
+        print(f"  lesson epoch {epoch + 1}: test acc {correct / total:.4f} "
+              f"({time.perf_counter() - started:.1f} s so far)", flush=True)
+    return time.perf_counter() - started, correct / total
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "FashionMNIST" / "raw"  # torchvision's layout, from the same files
+        raw.mkdir(parents=True)
+        for split in ("train", "test"):
+            for path, name in zip(locate(split), FILES[split]):
+                opener = gzip.open if path.suffix == ".gz" else open
+                with opener(path, "rb") as f:
+                    (raw / name).write_bytes(f.read())
+        lesson_seconds, lesson_acc = lesson_pipeline(Path(tmp), args.epochs)
+
+    train_data, test_data = load_split("train"), load_split("test")
+    train(preset("lesson", epochs=1), *train_data, *test_data)  # warm-up: first-call costs aren't per-epoch
+    started = time.perf_counter()
+    result = train(preset("lesson", epochs=args.epochs), *train_data, *test_data)
+    ours_seconds, ours_acc = time.perf_counter() - started, result.history[-1]["test_acc"]
+
+    print(f"\nlesson pipeline: {args.epochs} epochs in {lesson_seconds:7.2f} s "
+          f"({lesson_seconds / args.epochs:.2f} s/epoch), test acc {lesson_acc:.4f}")
+    print(f"ours (lesson preset): {args.epochs} epochs in {ours_seconds:7.2f} s "
+          f"({ours_seconds / args.epochs:.3f} s/epoch), test acc {ours_acc:.4f}")
+    print(f"speed-up: {lesson_seconds / ours_seconds:.1f}x (target >= 50x); "
+          f"accuracy: {'same' if ours_acc >= 0.82 and lesson_acc >= 0.82 else 'BELOW 0.82'} "
+          f"(ours {ours_acc:.4f}, lesson {lesson_acc:.4f})")
+
+
+if __name__ == "__main__":
+    main()

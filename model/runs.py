@@ -1,0 +1,269 @@
+"""Finished runs, kept so they can be listed, renamed, deleted and loaded again.
+
+Locally, RunStore keeps them in a folder, one sub-folder per run:
+
+    runs/<id>/run.json           id, name, created, config, per-epoch history, test accuracy
+    runs/<id>/model.safetensors  the weights (model.checkpoint's format; never a pickle)
+
+A run is written into a hidden temporary folder and renamed into place in one step, so
+a server killed mid-save leaves at most a hidden folder that the list ignores; a folder
+that is damaged anyway (edited, truncated, half-copied) is skipped, never fatal.
+A hosted server uses MemoryRunStore instead, one per browser session, so no session sees
+another's runs and nothing reaches the disk.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from model import checkpoint
+from model.classifier import LinearClassifier
+
+FORMAT_VERSION = 1
+RUN_FILE, MODEL_FILE = "run.json", "model.safetensors"
+ID_PATTERN = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")  # 20250101-120000-1a2b3c4d: sorts by time, can't escape the folder
+MAX_NAME = 100
+STALE_SECONDS = 3600  # a hidden temp folder this old belongs to a save or delete that was killed
+
+
+class RunError(Exception):
+    """A run id that is malformed or names no run, or a name that can't be used; the message says which."""
+
+
+@dataclass
+class RunRecord:
+    id: str
+    name: str
+    created: str               # ISO 8601 UTC with microseconds, so records sort by it
+    config: dict               # TrainConfig as a dict
+    history: list[dict]        # one dict per finished epoch (epoch, train_loss, train_acc, test_acc, seconds)
+    test_acc: float | None     # the last epoch's test accuracy; None if no epoch finished
+    path: Path | None = None   # the run's folder; None for a run kept in memory
+
+
+def new_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
+
+
+def check_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not ID_PATTERN.fullmatch(run_id):
+        raise RunError(f"{run_id!r} is not a run id")
+    return run_id
+
+
+def check_name(name: str) -> str:
+    name = " ".join(str(name).split())  # one line: names are shown in lists and menus
+    if not name:
+        raise RunError("A run's name can't be empty.")
+    if len(name) > MAX_NAME:
+        raise RunError(f"A run's name can have at most {MAX_NAME} characters.")
+    return name
+
+
+def default_name(config: dict, test_acc: float | None) -> str:
+    """E.g. "concise, lr 0.1, 10 epochs, 84.1%": enough to tell runs apart in a list."""
+    parts = [str(config.get("impl", "model"))]
+    if isinstance(config.get("lr"), (int, float)):
+        parts.append(f"lr {config['lr']:g}")
+    if isinstance(config.get("epochs"), int):
+        parts.append(f"{config['epochs']} epochs")
+    if test_acc is not None:
+        parts.append(f"{test_acc:.1%}")
+    return ", ".join(parts)
+
+
+def new_record(classifier: LinearClassifier, name: str | None) -> RunRecord:
+    """A record for a just-trained classifier, from the metadata TrainResult.classifier() writes."""
+    meta = classifier.metadata
+    config, history = dict(meta.get("config") or {}), [dict(h) for h in meta.get("history") or []]
+    test_acc = meta.get("test_acc")
+    test_acc = float(test_acc) if isinstance(test_acc, (int, float)) and math.isfinite(test_acc) else None
+    created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return RunRecord(new_id(), check_name(name) if name is not None else default_name(config, test_acc),
+                     created, config, history, test_acc)
+
+
+def _record_json(record: RunRecord) -> bytes:
+    fields = {k: getattr(record, k) for k in ("id", "name", "created", "config", "history", "test_acc")}
+    return json.dumps({"format_version": FORMAT_VERSION, **fields}, indent=1).encode()
+
+
+def _parse_record(data: bytes, folder: Path) -> RunRecord:
+    """A record from run.json's bytes; ValueError (or a subclass) for anything malformed."""
+    raw = json.loads(data)
+    if not isinstance(raw, dict) or raw.get("format_version") != FORMAT_VERSION or raw.get("id") != folder.name:
+        raise ValueError("not a run file of this version for this folder")
+    ok = (isinstance(raw.get("name"), str) and isinstance(raw.get("created"), str)
+          and isinstance(raw.get("config"), dict) and isinstance(raw.get("history"), list)
+          and all(isinstance(h, dict) for h in raw["history"])
+          and (raw.get("test_acc") is None or isinstance(raw["test_acc"], (int, float))))
+    if not ok:
+        raise ValueError("run file fields have the wrong types")
+    return RunRecord(raw["id"], raw["name"], raw["created"], raw["config"], raw["history"], raw["test_acc"], folder)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())  # on disk before the rename that publishes it
+
+
+def _sync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # some systems can't open folders; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class RunStore:
+    """Runs in a folder on disk, shared by everyone using this server (meant for local use)."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._sweep()
+
+    def list(self) -> list[RunRecord]:
+        """Every intact run, newest first. Hidden, half-written or damaged folders are skipped."""
+        records = []
+        try:
+            folders = [p for p in self.root.iterdir() if ID_PATTERN.fullmatch(p.name)]
+        except OSError:  # no runs folder yet (or it was removed): no runs
+            return []
+        for folder in folders:
+            try:
+                record = _parse_record((folder / RUN_FILE).read_bytes(), folder)
+                checkpoint.load(folder / MODEL_FILE)  # a truncated or damaged model hides the run
+            except (OSError, ValueError, checkpoint.CheckpointError):
+                continue
+            records.append(record)
+        return sorted(records, key=lambda r: (r.created, r.id), reverse=True)
+
+    def save(self, classifier: LinearClassifier, name: str | None = None) -> RunRecord:
+        """Save a finished run and return its record. The run appears in the list whole or not at all."""
+        record = new_record(classifier, name)
+        model_bytes = checkpoint.to_bytes(classifier)
+        checkpoint.from_bytes(model_bytes)  # refuse now what list() would hide forever (e.g. NaN weights)
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-{record.id}-{os.getpid()}"
+        tmp.mkdir()
+        try:
+            _write_synced(tmp / MODEL_FILE, model_bytes)
+            _write_synced(tmp / RUN_FILE, _record_json(record))
+            os.rename(tmp, self.root / record.id)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _sync_dir(self.root)
+        record.path = self.root / record.id
+        return record
+
+    def get(self, run_id: str) -> RunRecord:
+        folder = self._folder(run_id)
+        try:
+            return _parse_record((folder / RUN_FILE).read_bytes(), folder)
+        except FileNotFoundError:
+            raise RunError(f"There is no run {run_id!r} (was it deleted?).") from None
+        except (OSError, ValueError) as e:
+            raise RunError(f"Run {run_id!r} is damaged ({e}).") from None
+
+    def rename(self, run_id: str, name: str) -> RunRecord:
+        """Give a run a new name; run.json is replaced in one step, never half-written."""
+        record = self.get(run_id)
+        record.name = check_name(name)
+        tmp = record.path / f".{RUN_FILE}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+        try:
+            _write_synced(tmp, _record_json(record))
+            os.replace(tmp, record.path / RUN_FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return record
+
+    def delete(self, run_id: str) -> None:
+        """Remove a run. It leaves the list at once (one rename); the files go after."""
+        folder = self._folder(run_id)
+        trash = self.root / f".trash-{run_id}-{secrets.token_hex(3)}"
+        try:
+            os.rename(folder, trash)
+        except FileNotFoundError:
+            raise RunError(f"There is no run {run_id!r} (was it deleted?).") from None
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def load_classifier(self, run_id: str) -> LinearClassifier:
+        """The run's model (checked by model.checkpoint; raises CheckpointError if damaged)."""
+        folder = self._folder(run_id)
+        if not (folder / MODEL_FILE).exists():
+            raise RunError(f"There is no run {run_id!r} (was it deleted?).")
+        return checkpoint.load(folder / MODEL_FILE)
+
+    def _folder(self, run_id: str) -> Path:
+        return self.root / check_id(run_id)
+
+    def _sweep(self) -> None:
+        """Remove temp and trash folders left by a save or delete that was killed long ago."""
+        try:
+            leftovers = [p for p in self.root.iterdir() if p.name.startswith((".tmp-", ".trash-")) and p.is_dir()]
+        except OSError:
+            return
+        for folder in leftovers:
+            try:
+                if time.time() - folder.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue
+
+
+class MemoryRunStore:
+    """The same operations for one browser session's runs, in memory (hosted mode).
+
+    Keeps the newest `keep` runs (a model is ~31 KB) so a long session can't grow without bound."""
+
+    def __init__(self, keep: int = 20):
+        self.keep = keep
+        self._runs: dict[str, tuple[RunRecord, LinearClassifier]] = {}
+
+    def list(self) -> list[RunRecord]:
+        return sorted((record for record, _ in self._runs.values()), key=lambda r: (r.created, r.id), reverse=True)
+
+    def save(self, classifier: LinearClassifier, name: str | None = None) -> RunRecord:
+        record = new_record(classifier, name)
+        self._runs[record.id] = (record, classifier)
+        for old in self.list()[self.keep:]:
+            del self._runs[old.id]
+        return record
+
+    def get(self, run_id: str) -> RunRecord:
+        return self._entry(run_id)[0]
+
+    def rename(self, run_id: str, name: str) -> RunRecord:
+        record = self._entry(run_id)[0]
+        record.name = check_name(name)
+        return record
+
+    def delete(self, run_id: str) -> None:
+        self._entry(run_id)
+        del self._runs[run_id]
+
+    def load_classifier(self, run_id: str) -> LinearClassifier:
+        return self._entry(run_id)[1]
+
+    def _entry(self, run_id: str) -> tuple[RunRecord, LinearClassifier]:
+        try:
+            return self._runs[check_id(run_id)]
+        except KeyError:
+            raise RunError(f"There is no run {run_id!r} (was it deleted?).") from None

@@ -1,0 +1,181 @@
+"""Uploaded bytes -> a safe RGB or L picture, or an ImageError that says what to do.
+
+Anyone can upload anything, so: the format is decided by the file's first bytes (never
+its name) and only five raster formats are let in; the declared size is checked from
+the header before a single pixel is decoded (decompression bombs, lying headers); every
+failure inside Pillow becomes one ImageError with a message for a person, not a traceback.
+"""
+from __future__ import annotations
+
+import io
+import math
+import warnings
+
+import numpy as np
+from PIL import Image
+
+MAX_BYTES = 50 * 1024 * 1024      # bigger than any photo a phone takes; refuse before parsing
+MAX_PIXELS = 50_000_000           # 50 megapixels: a 24 MP photo fits, a bomb doesn't
+DEFAULT_MAX_SIDE = 1024           # decoded pictures are shrunk to this; the model sees 28x28 anyway
+ALLOWED = "PNG, JPEG, WebP, GIF or BMP"
+
+# Orientation tag value -> the transpose that undoes it (as ImageOps.exif_transpose does).
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class ImageError(Exception):
+    """A file that can't be used as a picture; the message says what was wrong and what to do."""
+
+
+def sniff(data: bytes) -> str | None:
+    """The Pillow format name of a supported raster file, from its magic bytes; None otherwise."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data.startswith(b"BM"):
+        return "BMP"
+    return None
+
+
+def _describe_unsupported(data: bytes) -> str:
+    """A name for a file we refuse, so the message can say what it is."""
+    head = data[:512].lstrip()
+    known = [((b"II*\x00", b"MM\x00*"), "a TIFF image"), ((b"%PDF",), "a PDF document"),
+             ((b"<svg", b"<?xml"), "an SVG/XML file"), ((b"\x00\x00\x01\x00",), "an icon (ICO)"),
+             ((b"8BPS",), "a Photoshop file"), ((b"PK\x03\x04",), "a ZIP archive or Office document")]
+    for magics, name in known:
+        if head.startswith(magics):
+            return name
+    if data[4:8] == b"ftyp":
+        return "a HEIC/AVIF image or a video" if data[8:12] in (b"heic", b"heix", b"mif1", b"avif") else "a video"
+    try:
+        data[:4096].decode("utf-8")
+        return "a text file"
+    except UnicodeDecodeError:
+        return "not an image we can read"
+
+
+def decode_image(data: bytes, max_side: int | None = DEFAULT_MAX_SIDE) -> Image.Image:
+    """Bytes of a PNG, JPEG, WebP, GIF or BMP -> an upright RGB or L image (first frame,
+    transparency composited on white), shrunk so its longest side is at most `max_side`
+    (None keeps full size). Raises ImageError for anything else.
+    """
+    if not data:
+        raise ImageError("The file is empty (0 bytes). Choose an image file (PNG, JPEG, WebP, GIF or BMP).")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB. "
+                         "Resize or compress the picture and try again.")
+    fmt = sniff(data)
+    if fmt is None:
+        raise ImageError(f"Unsupported file: this is {_describe_unsupported(data)}, not a {ALLOWED} image. "
+                         f"Save or export the picture as {ALLOWED} and try again.")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than raises) between its two bomb limits; make that a refusal.
+            # (catch_warnings isn't thread-safe on 3.11; at worst the "error" filter outlives this
+            # block, which only makes Pillow refuse bombs everywhere, as it should.)
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _decode(data, fmt, max_side)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("The image declares more pixels than can be safely decoded (a decompression bomb "
+                         "or a damaged header). Use a normal photo or picture.") from None
+    except MemoryError:
+        raise ImageError("The image is too large to decode in the memory available. "
+                         "Use a smaller picture.") from None
+    except Exception as e:  # Pillow signals a bad file with many types (OSError, SyntaxError, ValueError, ...)
+        raise ImageError(f"The file looks like {fmt} but can't be decoded: it is truncated or damaged "
+                         f"({type(e).__name__}: {_short(e)}). Open it in an image viewer and save it again, "
+                         "or choose another file.") from None
+
+
+def _short(e: Exception) -> str:
+    text = " ".join(str(e).split()) or "no details"
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _decode(data: bytes, fmt: str, max_side: int | None) -> Image.Image:
+    im = Image.open(io.BytesIO(data), formats=[fmt])  # lazy: reads the header only
+    width, height = im.size
+    if width < 1 or height < 1:
+        raise ImageError(f"The image header says it is {width}x{height} pixels, which is not a picture. "
+                         "The file is damaged; choose another one.")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
+                         f"the limit is {MAX_PIXELS // 1_000_000} megapixels. Resize it and try again.")
+    orientation = _orientation(im)
+    if fmt == "JPEG" and max_side:
+        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a 24 MP photo then costs ~1.5 MP of work.
+        scale = max(width, height) / max_side
+        if scale >= 2:
+            im.draft(None, (math.ceil(width / scale), math.ceil(height / scale)))
+    im.load()
+    im = to_rgb_or_l(im)
+    if max_side and max(im.size) > max_side:
+        im = im.reduce(math.ceil(max(im.size) / max_side))  # box average: thin lines fade, never vanish
+    if orientation in _ORIENTATION:
+        im = im.transpose(_ORIENTATION[orientation])
+    return im
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        return int(im.getexif().get(0x0112, 1))
+    except Exception:  # a broken EXIF block only costs the rotation, not the picture
+        return 1
+
+
+def to_rgb_or_l(im: Image.Image) -> Image.Image:
+    """Any Pillow mode -> RGB or L: palettes expanded, 16-bit scaled to 8, CMYK converted,
+    transparency composited on white (on black when white would hide everything)."""
+    mode = im.mode
+    if mode in ("RGB", "L"):
+        return im
+    if mode == "1":
+        return im.convert("L")
+    if mode.startswith("I") or mode == "F":
+        return _high_depth_to_l(im)
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        return to_rgb_or_l(im)
+    if mode in ("PA", "LA", "La", "RGBA", "RGBa"):
+        return _composite(im.convert("RGBA"), grayscale=mode in ("LA", "La"))
+    return im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
+
+
+def _high_depth_to_l(im: Image.Image) -> Image.Image:
+    pixels = np.asarray(im)
+    if pixels.dtype.kind == "f":
+        pixels = np.nan_to_num(pixels, nan=0.0, posinf=255.0, neginf=0.0)
+        if pixels.size and pixels.max() <= 1.0:
+            pixels = pixels * 255.0
+    elif im.mode.startswith("I;16") or (pixels.size and pixels.max() > 255):
+        pixels = pixels / 257.0  # 16-bit: 65535 -> 255
+    return Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8), "L")
+
+
+def _composite(rgba: Image.Image, grayscale: bool) -> Image.Image:
+    alpha = rgba.getchannel("A")
+    lo, hi = alpha.getextrema()
+    if lo == 255:  # fully opaque: nothing to composite
+        out = rgba.convert("RGB")
+    else:
+        out = Image.new("RGB", rgba.size, (255, 255, 255))
+        out.paste(rgba.convert("RGB"), mask=alpha)
+        light, _ = out.convert("L").getextrema()
+        if light >= 240 and hi > lo + 64:
+            # Everything came out white, yet the alpha has a shape: white strokes on a
+            # transparent canvas. On black they show, as they did in the drawing.
+            out = Image.new("RGB", rgba.size, (0, 0, 0))
+            out.paste(rgba.convert("RGB"), mask=alpha)
+    return out.convert("L") if grayscale else out

@@ -118,6 +118,32 @@ def cmd_evaluate(args):
     return 0
 
 
+def cmd_predict(args):
+    from model import checkpoint
+    from model.imageio import ImageError
+    from model.predict import predict_file
+
+    classifier = checkpoint.load(args.checkpoint)
+    failed = False
+    for name in args.images:
+        try:
+            prediction = predict_file(classifier, name)
+            error = prediction.message if prediction.empty else None
+        except ImageError as e:
+            error = str(e)
+        except Exception as e:  # noqa: BLE001 - a bug must cost one line for one file, never a traceback
+            error = " ".join(f"Unexpected failure while reading this image ({type(e).__name__}: {e}).".split())
+        failed = failed or error is not None
+        if args.json:
+            line = {"file": name, "error": error} if error else {
+                "file": name, "class": prediction.class_name, "label": prediction.label,
+                "probabilities": [float(p) for p in prediction.probabilities]}
+            print(json.dumps(line), flush=True)
+        else:
+            print(f"{name}: error: {error}" if error else f"{name}: {prediction.message}", flush=True)
+    return 1 if failed else 0
+
+
 def build_parser():
     from model.train import IMPLEMENTATIONS, OPTIMIZERS, PRESETS
 
@@ -146,6 +172,13 @@ def build_parser():
     evaluate.add_argument("--checkpoint", help="a .safetensors file (default: the shipped pretrained model)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, WebP, GIF, BMP), one line each")
+    predict.add_argument("--checkpoint", help="a .safetensors file (default: the shipped pretrained model)")
+    predict.add_argument("--json", action="store_true", help='one JSON object per image: {"file", "class", '
+                         '"label", "probabilities"} or {"file", "error"}')
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.set_defaults(run=cmd_predict)
     return parser
 
 

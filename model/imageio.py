@@ -113,13 +113,13 @@ def _decode(data: bytes, fmt: str, max_side: int | None) -> Image.Image:
     if width * height > MAX_PIXELS:
         raise ImageError(f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
                          f"the limit is {MAX_PIXELS // 1_000_000} megapixels. Resize it and try again.")
-    orientation = _orientation(im)
     if fmt == "JPEG" and max_side:
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a 24 MP photo then costs ~1.5 MP of work.
         scale = max(width, height) / max_side
         if scale >= 2:
             im.draft(None, (math.ceil(width / scale), math.ceil(height / scale)))
     im.load()
+    orientation = _orientation(im)  # after load: PNG's getexif() loads pixels and would hide their errors
     im = to_rgb_or_l(im)
     if max_side and max(im.size) > max_side:
         im = im.reduce(math.ceil(max(im.size) / max_side))  # box average: thin lines fade, never vanish

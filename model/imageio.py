@@ -88,8 +88,11 @@ def decode_image(data: bytes, max_side: int | None = DEFAULT_MAX_SIDE) -> Image.
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("The image declares more pixels than can be safely decoded (a decompression bomb "
-                         "or a damaged header). Use a normal photo or picture.") from None
+        raise ImageError(f"The image declares more than {MAX_PIXELS // 1_000_000} megapixels (a decompression bomb "
+                         "or a damaged header), so it was refused without decoding. Use a smaller picture.") from None
+    except Image.UnidentifiedImageError:
+        raise ImageError(f"The file starts like a {fmt} image but its header is damaged, so it can't be read. "
+                         "Open it in an image viewer and save it again, or choose another file.") from None
     except MemoryError:
         raise ImageError("The image is too large to decode in the memory available. "
                          "Use a smaller picture.") from None

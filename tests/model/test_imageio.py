@@ -196,7 +196,7 @@ def test_empty_file_says_empty():
 def test_truncated_files_are_refused(fmt, keep):
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
     data = encode(noise, fmt)
-    with pytest.raises(ImageError, match="truncated or damaged|Unsupported"):
+    with pytest.raises(ImageError, match="damaged|Unsupported"):
         decode_image(data[:max(12, int(len(data) * keep))])
 
 
@@ -215,7 +215,7 @@ def test_bad_header_sizes_are_refused():
 
 def test_header_claiming_60000x60000_is_refused_fast():
     started = time.perf_counter()
-    with pytest.raises(ImageError, match="megapixels|decompression bomb"):
+    with pytest.raises(ImageError, match="megapixels"):
         decode_image(png_with_header(60000, 60000, zlib.compress(bytes(60001))))
     assert time.perf_counter() - started < 0.5
 
@@ -229,7 +229,7 @@ def test_header_just_over_the_cap_is_refused_with_its_size():
 def test_gif_claiming_a_huge_screen_is_refused():
     data = bytearray(encode(Image.new("P", (4, 4)), "GIF"))
     data[6:10] = struct.pack("<HH", 65535, 65535)  # logical screen size
-    with pytest.raises(ImageError, match="megapixels|decompression bomb"):
+    with pytest.raises(ImageError, match="megapixels"):
         decode_image(bytes(data))
 
 

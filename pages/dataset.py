@@ -1,3 +1,100 @@
+"""Dataset: browse Fashion-MNIST and look at it the ways a linear model does."""
+import numpy as np
 import streamlit as st
 
-st.title("Dataset")
+from model import CLASSES
+from pages import common
+
+common.header("Dataset", "Fashion-MNIST: 60,000 training and 10,000 test images of clothing, 28×28 pixels of "
+                         "gray (0 = black, 255 = white), in ten classes.")
+data = common.dataset()
+if data is None:
+    st.stop()
+
+GRID = 32  # images per page of the browser
+
+
+def _new_sample():
+    st.session_state.ds_seed = st.session_state.get("ds_seed", 0) + 1
+    st.session_state.ds_index = None
+
+
+@st.fragment
+def browser():
+    """The image grid; a fragment, so browsing reruns only this part of the page."""
+    c1, c2, c3, c4 = st.columns([1.1, 2.6, 1.3, 1.3], vertical_alignment="bottom")
+    split = c1.segmented_control("Split", ["train", "test"], default="train", key="ds_split", required=True)
+    images, labels = data[split]
+    classes = c2.multiselect("Classes", list(range(10)), format_func=common.class_name, key="ds_classes",
+                             placeholder="All ten classes")
+    index = c3.number_input("Jump to index", min_value=0, max_value=len(images) - 1, value=None, step=1,
+                            key="ds_index", placeholder=f"0 – {len(images) - 1:,}")
+    c4.button("New random sample", icon=":material/casino:", on_click=_new_sample, width="stretch")
+
+    pool = np.flatnonzero(np.isin(labels, classes)) if classes else np.arange(len(labels))
+    if index is not None:
+        start = int(np.searchsorted(pool, index))
+        chosen = pool[start:start + GRID]
+        where = f"from index {index:,} on"
+        if start < len(pool) and pool[start] != index:
+            where += f" (image {index:,} is a {CLASSES[labels[index]]}, outside the chosen classes)"
+    else:
+        rng = np.random.default_rng(st.session_state.get("ds_seed", 0))
+        chosen = np.sort(rng.choice(pool, size=min(GRID, len(pool)), replace=False))
+        where = "a random sample"
+    if len(chosen) == 0:
+        st.info("No images from that index on in the chosen classes.")
+        return
+    st.caption(f"{len(chosen)} of {len(pool):,} {split} images ({where}). The number is the image's index.")
+    common.image_grid([images[i] for i in chosen], [f"{CLASSES[labels[i]]} #{i}" for i in chosen])
+
+
+browser()
+
+st.subheader("What an average garment looks like")
+means = common.class_means("train")
+common.image_grid([np.rint(m).astype(np.uint8) for m in means], list(CLASSES), per_row=10)
+st.caption("Each picture is the mean of the 6,000 training images of its class. Softmax regression scores an image "
+           "by comparing it with one weight template per class, and good templates end up resembling these.")
+
+left, right = st.columns(2, gap="large")
+with left:
+    import plotly.graph_objects as go
+
+    st.markdown("**Images per class**")
+    counts = {split: np.bincount(data[split][1], minlength=10) for split in ("train", "test")}
+    fig = go.Figure([go.Bar(name=f"{split} ({counts[split].sum():,})", x=list(CLASSES), y=counts[split],
+                            marker_color=color, hovertemplate="%{x}: %{y:,}<extra></extra>")
+                     for split, color in (("train", common.CLASS_COLORS[0]), ("test", common.CLASS_COLORS[1]))])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickangle=-35)
+    st.plotly_chart(common.layout(fig, 380), config=common.PLOTLY_CONFIG, key="counts")
+    st.caption("Balanced: every class has 6,000 training and 1,000 test images, so always guessing one class "
+               "would score 10%.")
+with right:
+    st.markdown("**Pixel-intensity histogram**")
+    hist_class = st.selectbox("Pixel values of", [None, *range(10)], key="ds_hist_class", label_visibility="collapsed",
+                              format_func=lambda k: "all training images" if k is None else common.class_name(k))
+    hist = common.pixel_histogram("train", hist_class)
+    fig = go.Figure(go.Bar(x=np.arange(256), y=hist, marker_color=common.CLASS_COLORS[0], marker_line_width=0,
+                           hovertemplate="value %{x}: %{y:,} pixels<extra></extra>"))
+    fig.update_yaxes(type="log", title_text="pixels (log scale)")
+    fig.update_xaxes(title_text="pixel value (0 black … 255 white)")
+    fig.update_layout(bargap=0)
+    st.plotly_chart(common.layout(fig, 300), config=common.PLOTLY_CONFIG, key="hist")
+    st.caption(f"{hist[0] / hist.sum():.0%} of these pixels are pure black background. The model sees each pixel "
+               "as a number, pixel / 255, and flattens the 28×28 image into 784 of them.")
+
+st.subheader("The 784-dimensional images, flattened to two (PCA)")
+xy, pca_labels, pca_index, ratio = common.pca_projection("train")
+fig = go.Figure([go.Scattergl(x=xy[pca_labels == k, 0], y=xy[pca_labels == k, 1], mode="markers",
+                              name=CLASSES[k], customdata=pca_index[pca_labels == k],
+                              marker=dict(color=common.CLASS_COLORS[k], size=5, opacity=0.75),
+                              hovertemplate=f"{CLASSES[k]} #%{{customdata}}<extra></extra>")
+                 for k in range(10)])
+fig.update_xaxes(title_text=f"1st principal component ({ratio[0]:.0%} of the variance)", zeroline=False)
+fig.update_yaxes(title_text=f"2nd principal component ({ratio[1]:.0%})", zeroline=False)
+st.plotly_chart(common.layout(fig, 520), config=common.PLOTLY_CONFIG, key="pca")
+st.caption(f"{len(xy):,} random training images projected on the two directions in which the pixels vary most. "
+           "Trousers, bags and footwear form their own clouds; shirts, pullovers and coats overlap, and those are "
+           "the classes a linear model confuses most.")

@@ -1,0 +1,412 @@
+"""What the pages share: headers, cached loaders, the dataset-missing box, this session's
+runs, image helpers and plotly figure builders. Pages import this; model/ never does.
+
+Process-wide things (the dataset, the pretrained model, the training queue) are cached
+once with st.cache_resource and never mutated (the arrays are made read-only). What a
+user trains lives in that user's st.session_state only.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import streamlit as st
+
+from model import CLASSES, CLASSES_ZH
+from model import data as fmnist
+from model.data import DatasetError
+
+PAGES = {"home": "pages/home.py", "dataset": "pages/dataset.py", "train": "pages/train.py",
+         "predict": "pages/predict.py"}
+# Tableau 10: ten colours that stay distinct for the ten classes.
+CLASS_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#8c8c8c")
+PLOTLY_CONFIG = {"displayModeBar": False}
+
+
+def class_name(label: int, chinese: bool = True) -> str:
+    return f"{CLASSES[label]} ({CLASSES_ZH[label]})" if chinese else CLASSES[label]
+
+
+_CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 3rem;}
+</style>"""
+
+
+def route_through_app() -> None:
+    """Make sure the page runs inside app.py's st.navigation.
+
+    Streamlit treats a folder named pages/ next to the entry script as an old-style (v1)
+    multipage app until st.navigation has been called once in the process. So when a
+    server's very first request is a deep link (/train?lr=0.5, /predict), Streamlit runs
+    the page file on its own: no page config, no top navigation. Turning the v1 mode off
+    and rerunning sends that request through app.py, like every later one. (AppTest resets
+    the mode before every run and drops button clicks on a rerun, so under AppTest the page
+    just goes on: it renders the same, only without app.py's page config.)
+    """
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not config.get_option("global.appTest"):  # looked up now: AppTest patches config.get_option
+            st.rerun()
+
+
+def header(title: str, lead: str) -> None:
+    """The same header on every page: a title and one line on what the page teaches."""
+    route_through_app()
+    st.html(_CSS)
+    st.title(title)
+    st.markdown(f"<p style='font-size:1.05rem;color:#5f6368;margin-top:-0.6rem'>{lead}</p>",
+                unsafe_allow_html=True)
+
+
+# --- the dataset ------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
+def _split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = fmnist.load_split_numpy(split)
+    images.flags.writeable = False  # shared by every session: nobody may change it
+    labels.flags.writeable = False
+    return images, labels
+
+
+def dataset() -> dict | None:
+    """{"train": (images, labels), "test": (...)}, or None after showing the missing-dataset box.
+    Call it once per page run."""
+    try:
+        return {split: _split(split) for split in fmnist.SPLITS}
+    except DatasetError as error:
+        dataset_missing_box(error)
+        return None
+
+
+def dataset_missing_box(error: Exception, extra: str = "") -> None:
+    """One clear box: what is missing and the three ways to fix it, with a Download button."""
+    with st.container(border=True):
+        st.error(f"**Fashion-MNIST is not available, so this part of the app can't work yet.** {extra}\n\n{error}",
+                 icon=":material/dataset:")
+        if st.button("Download Fashion-MNIST (30 MB)", key="download_dataset", icon=":material/download:"):
+            _download()
+
+
+def _download() -> None:
+    bar = st.progress(0.0, text="Connecting…")
+    shown = {"step": -1}
+
+    def progress(name: str, done: int, total: int) -> None:
+        step = int(100 * done / total) if total else 0
+        if step != shown["step"]:  # one update per percent, not per 64 KB chunk
+            shown["step"] = step
+            bar.progress(min(step, 100) / 100, text=f"{name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+
+    try:
+        fmnist.download(progress=progress)
+    except DatasetError as error:
+        bar.empty()
+        st.error(str(error))
+        return
+    except Exception as error:  # noqa: BLE001 - no traceback on the page
+        bar.empty()
+        st.error(f"The download failed ({type(error).__name__}: {error}). Check the internet connection "
+                 "or install the dataset with `sudo apt-get install dataset-fashion-mnist`.")
+        return
+    _split.clear()
+    st.rerun()
+
+
+@st.cache_resource(show_spinner="Preparing the training data…")
+def training_tensors():
+    """The dataset as torch tensors sharing the cached arrays' memory (imports torch)."""
+    import warnings
+
+    import torch
+
+    out = []
+    for split in fmnist.SPLITS:
+        images, labels = _split(split)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # read-only on purpose; training never writes
+            out += [torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))]
+    return tuple(out)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def class_means(split: str) -> np.ndarray:
+    images, labels = _split(split)
+    return np.stack([images[labels == k].mean(axis=0) for k in range(10)])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def pixel_histogram(split: str, label: int | None) -> np.ndarray:
+    from PIL import Image
+
+    images, labels = _split(split)
+    chosen = images if label is None else images[labels == label]
+    # Pillow counts uint8 pixels in C: ~20x faster than np.bincount, which widens 47M bytes to int64.
+    return np.array(Image.fromarray(chosen.reshape(-1, 28 * 28)).histogram(), dtype=np.int64)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pca_projection(split: str, n: int = 2000, seed: int = 0):
+    """(xy [n, 2], labels [n], indices [n], explained variance ratio [2]) for a random sample.
+
+    The top two principal directions come from subspace iteration: a few thin matrix
+    products instead of a full SVD or a 784x784 eigendecomposition."""
+    images, labels = _split(split)
+    rng = np.random.default_rng(seed)
+    index = np.sort(rng.choice(len(images), size=n, replace=False))
+    x = images[index].reshape(n, -1).astype(np.float32) / 255.0
+    x -= x.mean(axis=0)
+    q = np.linalg.qr(rng.standard_normal((x.shape[1], 8)).astype(np.float32))[0]
+    for _ in range(30):
+        q = np.linalg.qr(x.T @ (x @ q))[0]
+    projected = x @ q
+    variance, vectors = np.linalg.eigh(projected.T @ projected)
+    top = vectors[:, ::-1][:, :2]
+    xy = projected @ top
+    return xy, labels[index], index, variance[::-1][:2] / float((x * x).sum())
+
+
+# --- models, settings and the training queue --------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def pretrained():
+    """The shipped model (raises model.checkpoint.CheckpointError if it is missing or damaged)."""
+    from model import checkpoint
+
+    classifier = checkpoint.load()
+    classifier.weight.flags.writeable = False
+    return classifier
+
+
+@st.cache_resource(show_spinner=False)
+def _settings():
+    from model.settings import load_settings
+
+    return load_settings()
+
+
+def settings():
+    """Deployment settings from SOFTMAX_STUDIO_* env vars; a bad value is shown, and defaults used."""
+    from model.settings import Settings
+
+    try:
+        return _settings()
+    except ValueError as error:
+        st.warning(f"A server setting is invalid, so the defaults are used: {error}")
+        return Settings()
+
+
+@st.cache_resource(show_spinner=False)
+def training_queue():
+    """One queue per server process; each session keeps its own Job handles."""
+    from model.jobs import TrainingQueue
+
+    s = settings()
+    return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads())
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import torch and run one tiny training in the background after the first page is up,
+    so the Train page and the first real training don't pay ~2-4 s for it."""
+    def work():
+        try:
+            import torch
+
+            from model.train import preset, train
+
+            images = torch.zeros(512, 28, 28, dtype=torch.uint8)
+            labels = torch.arange(512) % 10
+            for impl in ("concise", "scratch"):
+                train(preset("lesson", epochs=1, impl=impl), images, labels, images, labels)
+            import plotly.graph_objects as go
+            from plotly.subplots import make_subplots
+            import safetensors.numpy  # noqa: F401 - checkpoints for the download button
+
+            make_subplots(rows=1, cols=2).add_trace(go.Scatter(x=[0], y=[0]), 1, 1).to_json()
+        except Exception:  # noqa: BLE001 - warming up is only an optimisation
+            pass
+
+    thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+# --- this session's runs -----------------------------------------------------------------
+
+def run_store():
+    """Where this session's finished runs live (a MemoryRunStore in session_state)."""
+    from model.runs import MemoryRunStore
+
+    if "run_store" not in st.session_state:
+        st.session_state.run_store = MemoryRunStore()
+    return st.session_state.run_store
+
+
+def run_name(classifier) -> str:
+    """E.g. "concise, lr 0.1, 10 epochs, 84.1%"; a stopped run says how far it got."""
+    meta = classifier.metadata
+    config, history = meta.get("config") or {}, meta.get("history") or []
+    epochs = f"{config.get('epochs')} epochs"
+    if meta.get("diverged"):
+        epochs = f"diverged in epoch {len(history) + 1} of {config.get('epochs')}"
+    elif meta.get("stopped"):
+        epochs = f"stopped in epoch {len(history) + 1} of {config.get('epochs')}"
+    acc = meta.get("test_acc")
+    return ", ".join([str(config.get("impl")), f"lr {config.get('lr'):g}", epochs] +
+                     ([f"{acc:.1%}"] if isinstance(acc, float) else []))
+
+
+def collect_finished_job():
+    """If this session's training job has finished, save its run (once). Returns the job."""
+    job = st.session_state.get("train_job")
+    if job is None or not job.finished or st.session_state.get("train_job_saved") == job.id:
+        return job
+    st.session_state.train_job_saved = job.id
+    if job.result is not None:
+        classifier = job.result.classifier()
+        try:
+            # The saved model's test accuracy is that of its final weights: for a stopped run
+            # these learned past the last full epoch, so the last epoch's number would be stale.
+            images, labels = _split("test")
+            classifier.metadata["test_acc"] = float((classifier.predict(images) == labels).mean())
+        except DatasetError:
+            pass
+        record = run_store().save(classifier, run_name(classifier))
+        st.session_state.selected_run = record.id
+        st.session_state.setdefault("run_points", {})[record.id] = job.snapshot().points
+    return job
+
+
+# --- pictures ------------------------------------------------------------------------------
+
+def image_grid(images, captions, per_row: int = 8, scale: int = 4) -> None:
+    """Small images in even columns, crisp (enlarged without smoothing), one caption each."""
+    for start in range(0, len(images), per_row):
+        cols = st.columns(per_row, gap="small")
+        for col, image, caption in zip(cols, images[start:start + per_row], captions[start:start + per_row]):
+            col.image(enlarge(image, scale), caption=caption, width="stretch")
+
+
+def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
+    """Nearest-neighbour upscaling, so 28x28 pixels stay crisp squares in the browser."""
+    return np.repeat(np.repeat(np.asarray(image), scale, axis=0), scale, axis=1)
+
+
+_BLUE, _WHITE, _RED = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([178, 24, 43])
+
+
+def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """Signed values -> RGB uint8: blue negative, white zero, red positive, full colour at +-limit
+    (default: the 99th percentile of |values|, so a few extreme pixels don't wash out the rest)."""
+    values = np.asarray(values, dtype=np.float32)
+    limit = float(limit if limit is not None else np.percentile(np.abs(values), 99)) or 1.0
+    t = np.clip(values / limit, -1.0, 1.0)[..., None]
+    rgb = np.where(t >= 0, _WHITE + t * (_RED - _WHITE), _WHITE + (-t) * (_BLUE - _WHITE))
+    return rgb.astype(np.uint8)
+
+
+# --- plotly figures ------------------------------------------------------------------------
+
+def layout(fig, height: int, **extra):
+    extra.setdefault("margin", dict(l=10, r=10, t=30, b=10))
+    fig.update_layout(height=height,
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), **extra)
+    return fig
+
+
+def curves_figure(runs: list[dict], height: int = 320):
+    """Loss and accuracy against epochs for one or more runs.
+
+    Each run: {"name", "history": per-epoch dicts, "points": in-epoch points (optional)}.
+    One run draws train loss, train accuracy and test accuracy; several runs overlay their
+    test accuracy and train loss, one colour per run."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Accuracy"), horizontal_spacing=0.08)
+    single = len(runs) == 1
+    for i, run in enumerate(runs):
+        color = CLASS_COLORS[i % 10]
+        history, points = run.get("history") or [], run.get("points") or []
+        epochs = [h["epoch"] for h in history]
+        prefix = "" if single else f"{run['name']}: "
+        if points:
+            fig.add_trace(go.Scatter(x=[p["x"] for p in points], y=[p["train_loss"] for p in points],
+                                     mode="lines", name=f"{prefix}train loss", line=dict(color=color),
+                                     legendgroup=str(i), showlegend=single), 1, 1)
+        elif history:
+            fig.add_trace(go.Scatter(x=epochs, y=[h["train_loss"] for h in history], mode="lines+markers",
+                                     name=f"{prefix}train loss", line=dict(color=color),
+                                     legendgroup=str(i), showlegend=single), 1, 1)
+        if single:
+            if points:
+                fig.add_trace(go.Scatter(x=[p["x"] for p in points], y=[p["train_acc"] for p in points],
+                                         mode="lines", name="train accuracy",
+                                         line=dict(color=CLASS_COLORS[1])), 1, 2)
+            elif history:
+                fig.add_trace(go.Scatter(x=epochs, y=[h["train_acc"] for h in history], mode="lines+markers",
+                                         name="train accuracy", line=dict(color=CLASS_COLORS[1])), 1, 2)
+        if history:
+            fig.add_trace(go.Scatter(x=epochs, y=[h["test_acc"] for h in history], mode="lines+markers",
+                                     name=f"{run['name'] if not single else 'test accuracy'}",
+                                     line=dict(color=CLASS_COLORS[2] if single else color, dash="solid"),
+                                     legendgroup=str(i)), 1, 2)
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
+    return layout(fig, height)
+
+
+def probability_figure(probabilities: np.ndarray, height: int = 330):
+    """The ten class probabilities as sorted horizontal bars, the top one highlighted."""
+    import plotly.graph_objects as go
+
+    order = np.argsort(probabilities)  # ascending: plotly draws the first bar at the bottom
+    colors = ["#d0d5dd"] * 10
+    colors[-1] = "#e15759"
+    fig = go.Figure(go.Bar(x=probabilities[order], y=[class_name(k) for k in order], orientation="h",
+                           marker_color=colors, text=[f"{p:.1%}" for p in probabilities[order]],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", showgrid=False)
+    return layout(fig, height, margin=dict(l=10, r=10, t=10, b=10))
+
+
+def heatmap_figure(values: np.ndarray, height: int = 330, hover: str = "%{z:.3f}"):
+    """A 28x28 signed map (red +, blue -), drawn square with row 0 at the top."""
+    import plotly.graph_objects as go
+
+    limit = float(np.abs(values).max()) or 1.0
+    fig = go.Figure(go.Heatmap(z=values, zmid=0, zmin=-limit, zmax=limit, colorscale="RdBu_r",
+                               hovertemplate=f"row %{{y}}, col %{{x}}: {hover}<extra></extra>",
+                               colorbar=dict(thickness=10)))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
+    return layout(fig, height, margin=dict(l=10, r=10, t=10, b=10))
+
+
+def confusion_figure(matrix: np.ndarray, height: int = 460):
+    import plotly.graph_objects as go
+
+    names = list(CLASSES)
+    fig = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", texttemplate="%{z}",
+                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+                               showscale=False))
+    fig.update_yaxes(autorange="reversed", title_text="true class")
+    fig.update_xaxes(title_text="predicted class", tickangle=-35)
+    return layout(fig, height)
+
+
+def per_class_figure(accuracy: np.ndarray, height: int = 460):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(x=accuracy, y=list(CLASSES), orientation="h",
+                           marker_color=[CLASS_COLORS[k] for k in range(10)],
+                           text=[f"{a:.1%}" for a in accuracy], textposition="inside",
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    return layout(fig, height)

@@ -1,0 +1,293 @@
+"""Train: set up a training, watch it learn live, then study the result and compare runs."""
+import json
+from dataclasses import asdict, fields
+
+import numpy as np
+import streamlit as st
+
+from model import CLASSES
+from model.jobs import FINISHED, Status
+from model.train import PRESETS, TrainConfig
+from pages import common
+
+common.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "
+                       "scored on the 10,000 test images it never trains on.")
+data = common.dataset()
+if data is None:
+    st.stop()
+
+settings = common.settings()
+limits = settings.limits
+job = common.collect_finished_job()
+active = job is not None and not job.finished
+FIELDS = [f.name for f in fields(TrainConfig)]
+PRESET_TEXT = {"lesson": "lesson: the lesson's recipe", "best": "best: the most accurate we found"}
+IMPL_TEXT = {"scratch": "From scratch (the lesson's hand-written code)", "concise": "Concise (torch.nn + torch.optim)"}
+
+
+# --- the setup, in the sidebar -----------------------------------------------------------
+
+def _key(name: str) -> str:
+    return f"cfg_{name}"
+
+
+def _apply(config: TrainConfig, preset: str) -> None:
+    st.session_state.cfg_preset = preset
+    for name in FIELDS:
+        st.session_state[_key(name)] = getattr(config, name)
+
+
+def _preset_changed() -> None:
+    _apply(PRESETS[st.session_state.cfg_preset], st.session_state.cfg_preset)
+
+
+def current_config() -> TrainConfig:
+    values = {}
+    for f in fields(TrainConfig):
+        value = st.session_state[_key(f.name)]
+        values[f.name] = type(f.default)(value)
+    return TrainConfig(**values)
+
+
+# Widgets forget their values when the user visits another page; the setup is kept in a
+# plain session key and put back into the widgets when this page comes back.
+if _key("epochs") not in st.session_state:
+    saved = st.session_state.get("train_setup")
+    if saved:
+        _apply(TrainConfig(**saved["config"]), saved["preset"])
+    else:
+        _apply(PRESETS["lesson"], "lesson")
+
+with st.sidebar:
+    st.header("Setup")
+    st.selectbox("Preset", list(PRESETS), key="cfg_preset", format_func=PRESET_TEXT.get,
+                 on_change=_preset_changed, disabled=active,
+                 help="Choosing a preset sets every setting below; change any of them afterwards.")
+    st.radio("Implementation", ["scratch", "concise"], key=_key("impl"), format_func=IMPL_TEXT.get, disabled=active,
+             help="Both train the same model with the same numbers; the from-scratch one spells out softmax, "
+                  "cross-entropy and the optimizer by hand.")
+    st.slider("Epochs", 1, limits.max_epochs, key=_key("epochs"), disabled=active,
+              help="One epoch is one pass over all 60,000 training images.")
+    st.number_input("Learning rate η", min_value=limits.min_lr, max_value=limits.max_lr, step=0.01, format="%g",
+                    key=_key("lr"), disabled=active, help="The step size of each update W ← W − η∇l.")
+    st.number_input("Batch size", min_value=limits.min_batch_size, max_value=limits.max_batch_size, step=32,
+                    key=_key("batch_size"), disabled=active,
+                    help="Images per minibatch: each update follows the average gradient over this many.")
+    st.selectbox("Optimizer", ["sgd", "momentum", "adam"], key=_key("optimizer"), disabled=active,
+                 format_func={"sgd": "SGD (the lesson's)", "momentum": "SGD with momentum 0.9", "adam": "Adam"}.get)
+    st.selectbox("Learning-rate schedule", ["constant", "cosine"], key=_key("schedule"), disabled=active,
+                 format_func={"constant": "constant (the lesson's)", "cosine": "cosine decay to 0"}.get)
+    st.selectbox("Input normalization", ["scale", "standardize"], key=_key("normalize"), disabled=active,
+                 format_func={"scale": "pixels / 255 (the lesson's)", "standardize": "zero mean, unit variance"}.get)
+    st.number_input("Weight decay", min_value=0.0, max_value=limits.max_weight_decay, step=1e-4, format="%g",
+                    key=_key("weight_decay"), disabled=active, help="An L2 penalty λ‖W‖² that keeps weights small.")
+    st.number_input("Initial weight std", min_value=0.0, max_value=limits.max_init_std, step=0.01, format="%g",
+                    key=_key("init_std"), disabled=active, help="W starts as random N(0, std²); b starts at 0.")
+    st.checkbox("Naive softmax (the lesson's, can overflow)", key=_key("naive_softmax"),
+                disabled=active or st.session_state[_key("impl")] != "scratch",
+                help="From scratch only: exp(o) / Σ exp(o) without the log-sum-exp trick. With a large learning "
+                     "rate the loss becomes NaN; try η = 5.")
+    st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_key("seed"), disabled=active,
+                    help="The same seed gives the same initial weights and minibatch order, so the same numbers.")
+
+    config = current_config()
+    base = PRESETS[st.session_state.cfg_preset]
+    changed = [f"{name.replace('_', ' ')} {getattr(config, name)}" for name in FIELDS
+               if getattr(config, name) != getattr(base, name)]
+    st.caption(f"The {st.session_state.cfg_preset} preset" + (f", changed: {', '.join(changed)}." if changed
+                                                               else ", unchanged."))
+    st.session_state.train_setup = {"preset": st.session_state.cfg_preset, "config": asdict(config)}
+
+
+# --- start, and the live view --------------------------------------------------------------
+
+def start() -> None:
+    try:
+        job = common.training_queue().submit(config, common.training_tensors())
+    except ValueError as error:
+        st.session_state.start_error = str(error)
+        return
+    st.session_state.train_job = job
+    st.session_state.pop("start_error", None)
+
+
+def stop(job) -> None:
+    """Stop ends training within one minibatch; waiting for it here lets this very rerun show the result."""
+    job.stop()
+    job.wait(1.0)
+
+
+@st.fragment(run_every=0.5)
+def live(job) -> None:
+    """Polls the running job twice a second; the script itself never blocks on training."""
+    snap = job.snapshot()
+    if snap.status in FINISHED:
+        st.rerun()  # the whole page: the run is saved and its results drawn
+    if snap.status is Status.QUEUED:
+        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        c1.info(f"Every training slot on this server is busy. You are number **{snap.position}** in line; "
+                "training starts by itself when a slot frees up.", icon=":material/hourglass_top:")
+        c2.button("Cancel", key="cancel_job", icon=":material/close:", on_click=job.cancel)
+        return
+    epoch = snap.history[-1]["epoch"] if snap.history else 0
+    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    c1.progress(min(snap.fraction, 1.0), text=f"Training: epoch {min(epoch + 1, job.config.epochs)} of "
+                                             f"{job.config.epochs}, {snap.elapsed:.1f} s")
+    c2.button("Stop", key="stop_job", icon=":material/stop:", type="primary", width="stretch", on_click=stop, args=(job,))
+    show_metrics(snap.points, snap.history)
+    st.plotly_chart(common.curves_figure([{"name": "this run", "history": snap.history, "points": snap.points}]),
+                    config=common.PLOTLY_CONFIG, key="live_curves")
+    st.caption("Train loss and accuracy are running averages over the current epoch, so they jump when a new "
+               "epoch starts; test accuracy is measured once per epoch.")
+    if snap.weight is not None:
+        show_templates(snap.weight, "The ten weight templates, as they learn")
+
+
+def show_metrics(points, history) -> None:
+    cols = st.columns(4)
+    last = points[-1] if points else None
+    cols[0].metric("Train loss", f"{last['train_loss']:.3f}" if last else "–")
+    cols[1].metric("Train accuracy", f"{last['train_acc']:.1%}" if last else "–")
+    cols[2].metric("Test accuracy", f"{history[-1]['test_acc']:.1%}" if history else "–",
+                   help="Measured after each full epoch.")
+    cols[3].metric("Epochs done", len(history))
+
+
+def show_templates(weight, title: str) -> None:
+    st.markdown(f"**{title}**")
+    templates = [common.diverging(row.reshape(28, 28)) for row in np.asarray(weight)]
+    common.image_grid(templates, list(CLASSES), per_row=10)
+    st.caption("Each class's 784 weights as a 28×28 picture: bright pixels where it is red raise that class's "
+               "score, where it is blue lower it. Each picture is scaled on its own.")
+
+
+c1, c2 = st.columns([1, 4], vertical_alignment="center")
+c1.button("Start training", key="start", type="primary", icon=":material/play_arrow:", disabled=active,
+          on_click=start, width="stretch")
+if "start_error" in st.session_state:
+    st.error(st.session_state.start_error)
+if active:
+    c2.caption(f"{IMPL_TEXT[job.config.impl]}, {job.config.epochs} epochs, η = {job.config.lr:g}, "
+               f"batch {job.config.batch_size}.")
+    live(job)
+else:
+    c2.caption("Settings are in the sidebar. Training runs on the server in the background: the page stays "
+               "responsive, and Stop keeps what was learned so far.")
+    if job is not None and job.status is Status.FAILED:
+        st.error(job.error, icon=":material/error:")
+    elif job is not None and job.status is Status.CANCELLED and st.session_state.get("train_job_saved") == job.id:
+        st.info("The queued training was cancelled before it started.")
+
+
+# --- results of a run ------------------------------------------------------------------------
+
+def evaluation(run_id: str, classifier) -> dict:
+    """Test-set predictions of a run, computed once per run and kept in this session."""
+    cache = st.session_state.setdefault("evaluations", {})
+    if run_id not in cache:
+        images, labels = data["test"]
+        probabilities = np.concatenate([classifier.predict_proba(images[i:i + 2500])
+                                        for i in range(0, len(images), 2500)])
+        predicted = probabilities.argmax(1)
+        matrix = np.zeros((10, 10), dtype=np.int64)
+        np.add.at(matrix, (labels, predicted), 1)
+        cache[run_id] = {"predicted": predicted, "confidence": probabilities.max(1), "matrix": matrix,
+                         "accuracy": float((predicted == labels).mean())}
+    return cache[run_id]
+
+
+def results(record, classifier) -> None:
+    meta = classifier.metadata
+    st.subheader(f"Results: {record.name}")
+    if meta.get("diverged"):
+        st.error(meta["diverged"], icon=":material/warning:")
+    elif meta.get("stopped"):
+        st.info(f"Stopped after {len(record.history)} full epoch(s); the weights learned up to the stop are kept.",
+                icon=":material/stop_circle:")
+    ev = evaluation(record.id, classifier)
+    cfg = record.config
+    cols = st.columns(4)
+    cols[0].metric("Test accuracy", f"{ev['accuracy']:.1%}", help="On all 10,000 test images, with the final weights.")
+    cols[1].metric("Epochs", f"{len(record.history)} of {cfg.get('epochs')}")
+    cols[2].metric("Training time", f"{sum(h['seconds'] for h in record.history):.1f} s")
+    cols[3].metric("Implementation", str(cfg.get("impl")))
+
+    points = st.session_state.get("run_points", {}).get(record.id)
+    if record.history or points:
+        st.plotly_chart(common.curves_figure([{"name": record.name, "history": record.history, "points": points}]),
+                        config=common.PLOTLY_CONFIG, key="result_curves")
+    show_templates(classifier.weight, "The learned weight templates")
+
+    left, right = st.columns([3, 2], gap="large")
+    left.markdown("**Confusion matrix (test set)**")
+    right.markdown("**Accuracy per class (test set)**")
+    left.plotly_chart(common.confusion_figure(ev["matrix"]), config=common.PLOTLY_CONFIG, key="confusion")
+    per_class = np.diag(ev["matrix"]) / ev["matrix"].sum(1)
+    right.plotly_chart(common.per_class_figure(per_class), config=common.PLOTLY_CONFIG, key="per_class")
+    worst = int(np.argmin(per_class))
+    off = ev["matrix"].copy()
+    np.fill_diagonal(off, 0)
+    t, p = np.unravel_index(off.argmax(), off.shape)
+    st.caption(f"Rows are the true class, columns the prediction; the diagonal is right. Hardest class: "
+               f"{CLASSES[worst]} ({per_class[worst]:.0%}); most common mistake: {CLASSES[t]} taken for "
+               f"{CLASSES[p]} ({off[t, p]} times).")
+
+    st.markdown("**Test images it gets wrong, most confident first**")
+    images, labels = data["test"]
+    wrong = np.flatnonzero(ev["predicted"] != labels)
+    wrong = wrong[np.argsort(-ev["confidence"][wrong])][:12]
+    common.image_grid([images[i] for i in wrong],
+                      [f"{CLASSES[labels[i]]} → {CLASSES[ev['predicted'][i]]} ({ev['confidence'][i]:.0%})"
+                       for i in wrong], per_row=6)
+    st.caption("Caption: true class → predicted class (the model's confidence). A linear model can only weigh "
+               "pixels, so garments with similar outlines fool it.")
+
+    from model import checkpoint
+
+    c1, c2, c3, _ = st.columns([1.3, 1.3, 1.3, 2])
+    c1.download_button("Download model", checkpoint.to_bytes(classifier), file_name=f"softmax-{record.id}.safetensors",
+                       mime="application/octet-stream", icon=":material/download:", key="download_model",
+                       on_click="ignore", width="stretch",
+                       help="A .safetensors checkpoint; upload it on the Predict page, or load it with model.checkpoint.")
+    c2.download_button("Download metadata", json.dumps(meta, indent=1, default=str), key="download_meta",
+                       file_name=f"softmax-{record.id}.json", mime="application/json", icon=":material/description:",
+                       on_click="ignore", width="stretch")
+    if c3.button("Use on Predict", key="use_on_predict", icon=":material/arrow_forward:", width="stretch"):
+        st.session_state.predict_model = f"run:{record.id}"
+        st.switch_page(common.PAGES["predict"])
+
+
+store = common.run_store()
+records = store.list()
+if not active and records:
+    ids = [r.id for r in records]
+    if st.session_state.get("selected_run") not in ids:
+        st.session_state.selected_run = ids[0]
+    names = {r.id: r.name for r in records}
+    st.divider()
+    if len(records) > 1:
+        st.selectbox("Show the results of", ids, key="selected_run", format_func=names.get)
+    record = next(r for r in records if r.id == st.session_state.selected_run)
+    try:
+        results(record, store.load_classifier(record.id))
+    except Exception as error:  # noqa: BLE001 - a damaged run is a message, not a traceback
+        st.error(f"This run can't be shown: {error}")
+
+if records:
+    st.divider()
+    st.subheader("Runs in this session")
+    st.dataframe([{"name": r.name, "test accuracy": r.test_acc, "epochs": len(r.history),
+                   "implementation": r.config.get("impl"), "optimizer": r.config.get("optimizer"),
+                   "learning rate": r.config.get("lr"), "batch size": r.config.get("batch_size")}
+                  for r in records], hide_index=True,
+                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    compare = []
+    if len(records) > 1:
+        compare = st.multiselect("Compare: overlay the curves of", [r.id for r in records], key="compare_runs",
+                                 default=[r.id for r in records[:3]], format_func={r.id: r.name for r in records}.get)
+    if compare:
+        chosen = [r for r in records if r.id in compare]
+        st.plotly_chart(common.curves_figure([{"name": r.name, "history": r.history} for r in chosen]),
+                        config=common.PLOTLY_CONFIG, key="compare_curves")
+elif not active:
+    st.info("No runs yet. Press **Start training**: the lesson preset takes a few seconds.", icon=":material/info:")

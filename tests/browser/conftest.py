@@ -1,0 +1,116 @@
+"""Browser-test fixtures: the app under `streamlit run` on a free port, and Debian's Chromium.
+
+Screenshots go to tests/artifacts/ (git-ignored)."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict | None = None, log_name: str = "server.log"):
+    """(process, url) of `streamlit run app.py`, once /_stcore/health answers."""
+    port = free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / log_name, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         # The watcher would walk .venv inside the checkout for nothing: tests never edit code.
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}; see {ARTIFACTS / log_name}")
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read()
+            return process, url
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("streamlit did not become healthy within 60 s")
+
+
+def stop_server(process) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, dataset_available):
+    runs = tmp_path_factory.mktemp("runs")
+    process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": str(runs)})
+    yield url
+    stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests: {CHROMIUM} is missing (install chromium).")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page, name: str, tall: bool = False) -> Path:
+    """Save a screenshot at 1280x900, or of the whole page height when `tall`."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    if tall:
+        height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(height, 6000))})
+        page.wait_for_timeout(800)  # plotly charts resize
+    page.screenshot(path=str(path))
+    if tall:
+        page.set_viewport_size(VIEWPORT)
+    return path
+
+
+def wait_until_idle(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished running the script (twice in a row, 100 ms apart)."""
+    page.wait_for_timeout(100)
+    for _ in range(2):
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+            " === 'notRunning'", timeout=timeout)
+        page.wait_for_timeout(100)

@@ -208,6 +208,15 @@ def test_corrupt_png_data_is_refused():
         decode_image(bytes(data))
 
 
+def test_too_many_bytes_are_refused_before_parsing(monkeypatch):
+    from model import imageio
+
+    monkeypatch.setattr(imageio, "MAX_BYTES", 1000)
+    with pytest.raises(ImageError, match="limit is"):
+        decode_image(encode(Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8)),
+                            "PNG"))
+
+
 def test_bad_header_sizes_are_refused():
     with pytest.raises(ImageError):
         decode_image(png_with_header(0, 10))

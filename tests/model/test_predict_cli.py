@@ -147,3 +147,15 @@ def test_bad_checkpoint_is_one_line_exit_1(files):
     result = run_cli("--checkpoint", files["notes.jpg"], files["trouser.png"])
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "checkpoint" in result.stderr
+
+
+def test_predict_file_refuses_a_huge_file_before_reading_it(tmp_path, monkeypatch):
+    from model import predict
+    from model.imageio import ImageError
+
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000))
+    monkeypatch.setattr(predict, "MAX_BYTES", 1000)
+    monkeypatch.setattr(predict.Path, "read_bytes", lambda self: pytest.fail("read a file over the limit"))
+    with pytest.raises(ImageError, match="limit is"):
+        predict.predict_file(None, big)

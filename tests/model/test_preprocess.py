@@ -3,7 +3,6 @@ no garment becomes "nothing to classify"; catalog photos keep >= 90% of dataset 
 import importlib
 import io
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -109,11 +108,12 @@ def test_coloured_garment_reaches_full_intensity():
     assert result.image28.max() == 255 and result.image28[20, 14] > 200
 
 
-def test_big_image_is_preprocessed_quickly():
-    photo = garment_photo(size=(6000, 4000), box=(3000, 500, 5000, 3500))
-    started = time.perf_counter()
+def test_big_image_is_worked_on_small():
+    photo = garment_photo(size=(6000, 4000), box=(3000, 500, 5000, 3500))  # speed: bench/catalog_photos.py
     result = preprocess(photo)
-    assert time.perf_counter() - started < 1.0 and not result.empty
+    assert not result.empty and result.image28.max() == 255
+    gray = dict(result.steps)["grayscale"]
+    assert max(gray.shape) <= 512 and gray.shape[1] > gray.shape[0]
 
 
 def test_any_mode_is_accepted():

@@ -19,7 +19,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from model.data import FILES, locate, load_split  # noqa: E402
-from model.train import preset, train  # noqa: E402
+from model.config import preset  # noqa: E402
+from model.train import train  # noqa: E402
 
 
 def lesson_pipeline(root: Path, epochs: int) -> tuple[float, float]:

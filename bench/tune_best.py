@@ -16,7 +16,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from model.data import load_split  # noqa: E402
-from model.train import TrainConfig, train  # noqa: E402
+from model.config import TrainConfig  # noqa: E402
+from model.train import train  # noqa: E402
 
 BASE = TrainConfig(optimizer="adam", schedule="cosine", normalize="standardize", batch_size=256)
 # Augmentation (flips, 1-pixel shifts) was tried and cost 2-5 points of validation

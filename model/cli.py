@@ -69,7 +69,8 @@ def cmd_train(args):
 
     from model import checkpoint
     from model.data import load_split
-    from model.train import preset, train
+    from model.config import preset
+    from model.train import train
 
     config = preset(args.preset, impl=args.impl, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                     weight_decay=args.weight_decay, optimizer=args.optimizer, seed=args.seed)
@@ -145,7 +146,7 @@ def cmd_predict(args):
 
 
 def build_parser():
-    from model.train import IMPLEMENTATIONS, OPTIMIZERS, PRESETS
+    from model.config import IMPLEMENTATIONS, OPTIMIZERS, PRESETS
 
     parser = ArgumentParser(prog="python -m model", description="Softmax regression on Fashion-MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)

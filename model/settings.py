@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
-from model.train import IMPLEMENTATIONS, NORMALIZATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
+from model.config import IMPLEMENTATIONS, NORMALIZATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MAX_SEED = 2**31 - 1  # what every RNG we seed accepts; a link can't ask for more

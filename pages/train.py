@@ -7,7 +7,7 @@ import streamlit as st
 
 from model import CLASSES
 from model.jobs import FINISHED, Status
-from model.train import PRESETS, TrainConfig
+from model.config import PRESETS, TrainConfig
 from pages import common
 
 common.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 
 from model.settings import (MAX_SEED, Limits, Settings, available_cpus, config_from_params, config_to_params,
                             load_settings)
-from model.train import PRESETS, TrainConfig, preset
+from model.config import PRESETS, TrainConfig, preset
 
 LIMITS = Limits()
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from model.train import PRESETS, TrainConfig, preset, train
+from model.config import PRESETS, TrainConfig, preset
+from model.train import train
 
 
 @pytest.fixture(scope="module")

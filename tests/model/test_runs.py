@@ -29,7 +29,8 @@ def small_classifier(seed=0, **meta) -> LinearClassifier:
 @pytest.fixture(scope="session")
 def trained(train_data, test_data):
     """A real one-epoch lesson run, as the app would save it."""
-    from model.train import preset, train
+    from model.config import preset
+    from model.train import train
 
     return train(preset("lesson", epochs=1), *train_data, *test_data).classifier()
 

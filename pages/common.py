@@ -7,6 +7,8 @@ user trains lives in that user's st.session_state only.
 """
 from __future__ import annotations
 
+import functools
+import io
 import threading
 
 import numpy as np
@@ -132,6 +134,20 @@ def training_tensors():
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=8192)
+def dataset_png(split: str, index: int, scale: int = 4) -> bytes:
+    """One dataset image, enlarged, as PNG bytes: encoded once per process, not on every redraw."""
+    return png(enlarge(_split(split)[0][index], scale))
+
+
+def png(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(np.asarray(image)).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def class_means(split: str) -> np.ndarray:
     images, labels = _split(split)
@@ -224,6 +240,8 @@ def warm_up() -> threading.Thread:
                 train(preset("lesson", epochs=1, impl=impl), images, labels, images, labels)
             import plotly.graph_objects as go
             from plotly.subplots import make_subplots
+            import pandas  # noqa: F401 - st.dataframe (the run list) converts through pandas and pyarrow
+            import pyarrow  # noqa: F401
             import safetensors.numpy  # noqa: F401 - checkpoints for the download button
 
             make_subplots(rows=1, cols=2).add_trace(go.Scatter(x=[0], y=[0]), 1, 1).to_json()
@@ -250,7 +268,7 @@ def run_name(classifier) -> str:
     """E.g. "concise, lr 0.1, 10 epochs, 84.1%"; a stopped run says how far it got."""
     meta = classifier.metadata
     config, history = meta.get("config") or {}, meta.get("history") or []
-    epochs = f"{config.get('epochs')} epochs"
+    epochs = f"{config.get('epochs')} epoch{'s' if config.get('epochs') != 1 else ''}"
     if meta.get("diverged"):
         epochs = f"diverged in epoch {len(history) + 1} of {config.get('epochs')}"
     elif meta.get("stopped"):
@@ -284,11 +302,13 @@ def collect_finished_job():
 # --- pictures ------------------------------------------------------------------------------
 
 def image_grid(images, captions, per_row: int = 8, scale: int = 4) -> None:
-    """Small images in even columns, crisp (enlarged without smoothing), one caption each."""
+    """Small images in even columns, crisp (enlarged without smoothing), one caption each.
+    An image is an array (enlarged here) or PNG bytes (shown as they are)."""
     for start in range(0, len(images), per_row):
         cols = st.columns(per_row, gap="small")
         for col, image, caption in zip(cols, images[start:start + per_row], captions[start:start + per_row]):
-            col.image(enlarge(image, scale), caption=caption, width="stretch")
+            picture = image if isinstance(image, bytes) else enlarge(image, scale)
+            col.image(picture, caption=caption, width="stretch")
 
 
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -410,3 +430,51 @@ def per_class_figure(accuracy: np.ndarray, height: int = 460):
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     return layout(fig, height)
+
+
+# Dataset figures are the same for everyone: built once per process (st.plotly_chart only reads them).
+
+@st.cache_resource(show_spinner=False)
+def class_counts_figure():
+    import plotly.graph_objects as go
+
+    counts = {split: np.bincount(_split(split)[1], minlength=10) for split in fmnist.SPLITS}
+    fig = go.Figure([go.Bar(name=f"{split} ({counts[split].sum():,})", x=list(CLASSES), y=counts[split],
+                            marker_color=color, hovertemplate="%{x}: %{y:,}<extra></extra>")
+                     for split, color in (("train", CLASS_COLORS[0]), ("test", CLASS_COLORS[1]))])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickangle=-35)
+    return layout(fig, 380)
+
+
+@st.cache_resource(show_spinner=False)
+def histogram_figure(label: int | None):
+    import plotly.graph_objects as go
+
+    hist = pixel_histogram("train", label)
+    fig = go.Figure(go.Bar(x=np.arange(256), y=hist, marker_color=CLASS_COLORS[0], marker_line_width=0,
+                           hovertemplate="value %{x}: %{y:,} pixels<extra></extra>"))
+    fig.update_yaxes(type="log", title_text="pixels (log scale)")
+    fig.update_xaxes(title_text="pixel value (0 black … 255 white)")
+    fig.update_layout(bargap=0)
+    return layout(fig, 300)
+
+
+@st.cache_resource(show_spinner=False)
+def pca_figure(split: str):
+    import plotly.graph_objects as go
+
+    xy, labels, index, ratio = pca_projection(split)
+    fig = go.Figure([go.Scattergl(x=xy[labels == k, 0], y=xy[labels == k, 1], mode="markers", name=CLASSES[k],
+                                  customdata=index[labels == k],
+                                  marker=dict(color=CLASS_COLORS[k], size=5, opacity=0.75),
+                                  hovertemplate=f"{CLASSES[k]} #%{{customdata}}<extra></extra>")
+                     for k in range(10)])
+    fig.update_xaxes(title_text=f"1st principal component ({ratio[0]:.0%} of the variance)", zeroline=False)
+    fig.update_yaxes(title_text=f"2nd principal component ({ratio[1]:.0%})", zeroline=False)
+    return layout(fig, 520)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def class_mean_pngs(split: str) -> list[bytes]:
+    return [png(enlarge(np.rint(m).astype(np.uint8), 4)) for m in class_means(split)]

@@ -46,55 +46,35 @@ def browser():
         st.info("No images from that index on in the chosen classes.")
         return
     st.caption(f"{len(chosen)} of {len(pool):,} {split} images ({where}). The number is the image's index.")
-    common.image_grid([images[i] for i in chosen], [f"{CLASSES[labels[i]]} #{i}" for i in chosen])
+    common.image_grid([common.dataset_png(split, int(i)) for i in chosen], [f"{CLASSES[labels[i]]} #{i}" for i in chosen])
 
 
 browser()
 
 st.subheader("What an average garment looks like")
-means = common.class_means("train")
-common.image_grid([np.rint(m).astype(np.uint8) for m in means], list(CLASSES), per_row=10)
+common.image_grid(common.class_mean_pngs("train"), list(CLASSES), per_row=10)
 st.caption("Each picture is the mean of the 6,000 training images of its class. Softmax regression scores an image "
            "by comparing it with one weight template per class, and good templates end up resembling these.")
 
 left, right = st.columns(2, gap="large")
 with left:
-    import plotly.graph_objects as go
-
     st.markdown("**Images per class**")
-    counts = {split: np.bincount(data[split][1], minlength=10) for split in ("train", "test")}
-    fig = go.Figure([go.Bar(name=f"{split} ({counts[split].sum():,})", x=list(CLASSES), y=counts[split],
-                            marker_color=color, hovertemplate="%{x}: %{y:,}<extra></extra>")
-                     for split, color in (("train", common.CLASS_COLORS[0]), ("test", common.CLASS_COLORS[1]))])
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(tickangle=-35)
-    st.plotly_chart(common.layout(fig, 380), config=common.PLOTLY_CONFIG, key="counts")
+    st.plotly_chart(common.class_counts_figure(), config=common.PLOTLY_CONFIG, key="counts")
     st.caption("Balanced: every class has 6,000 training and 1,000 test images, so always guessing one class "
                "would score 10%.")
 with right:
     st.markdown("**Pixel-intensity histogram**")
     hist_class = st.selectbox("Pixel values of", [None, *range(10)], key="ds_hist_class", label_visibility="collapsed",
                               format_func=lambda k: "all training images" if k is None else common.class_name(k))
+    st.plotly_chart(common.histogram_figure(hist_class), config=common.PLOTLY_CONFIG, key="hist")
     hist = common.pixel_histogram("train", hist_class)
-    fig = go.Figure(go.Bar(x=np.arange(256), y=hist, marker_color=common.CLASS_COLORS[0], marker_line_width=0,
-                           hovertemplate="value %{x}: %{y:,} pixels<extra></extra>"))
-    fig.update_yaxes(type="log", title_text="pixels (log scale)")
-    fig.update_xaxes(title_text="pixel value (0 black … 255 white)")
-    fig.update_layout(bargap=0)
-    st.plotly_chart(common.layout(fig, 300), config=common.PLOTLY_CONFIG, key="hist")
     st.caption(f"{hist[0] / hist.sum():.0%} of these pixels are pure black background. The model sees each pixel "
                "as a number, pixel / 255, and flattens the 28×28 image into 784 of them.")
 
 st.subheader("The 784-dimensional images, flattened to two (PCA)")
-xy, pca_labels, pca_index, ratio = common.pca_projection("train")
-fig = go.Figure([go.Scattergl(x=xy[pca_labels == k, 0], y=xy[pca_labels == k, 1], mode="markers",
-                              name=CLASSES[k], customdata=pca_index[pca_labels == k],
-                              marker=dict(color=common.CLASS_COLORS[k], size=5, opacity=0.75),
-                              hovertemplate=f"{CLASSES[k]} #%{{customdata}}<extra></extra>")
-                 for k in range(10)])
-fig.update_xaxes(title_text=f"1st principal component ({ratio[0]:.0%} of the variance)", zeroline=False)
-fig.update_yaxes(title_text=f"2nd principal component ({ratio[1]:.0%})", zeroline=False)
-st.plotly_chart(common.layout(fig, 520), config=common.PLOTLY_CONFIG, key="pca")
-st.caption(f"{len(xy):,} random training images projected on the two directions in which the pixels vary most. "
+st.plotly_chart(common.pca_figure("train"), config=common.PLOTLY_CONFIG, key="pca")
+st.caption("2,000 random training images projected on the two directions in which the pixels vary most. "
            "Trousers, bags and footwear form their own clouds; shirts, pullovers and coats overlap, and those are "
            "the classes a linear model confuses most.")
+
+common.warm_up()

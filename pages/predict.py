@@ -263,3 +263,5 @@ else:
         show_answer(probabilities, true_label=int(labels[index]),
                     note=f"Classified on the server in {(time.perf_counter() - started) * 1000:.0f} ms.")
     show_why(image28, probabilities)
+
+common.warm_up()

@@ -291,3 +291,5 @@ if records:
                         config=common.PLOTLY_CONFIG, key="compare_curves")
 elif not active:
     st.info("No runs yet. Press **Start training**: the lesson preset takes a few seconds.", icon=":material/info:")
+
+common.warm_up()

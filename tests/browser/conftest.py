@@ -25,16 +25,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict | None = None, log_name: str = "server.log"):
+def start_server(env: dict | None = None, log_name: str = "server.log", watch_files: bool = False):
     """(process, url) of `streamlit run app.py`, once /_stcore/health answers."""
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / log_name, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         # The watcher would walk .venv inside the checkout for nothing: tests never edit code.
-         "--server.fileWatcherType", "none"],
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"] +
+        # The watcher would walk .venv inside the checkout for nothing: tests never edit code.
+        ([] if watch_files else ["--server.fileWatcherType", "none"]),
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

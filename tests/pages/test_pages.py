@@ -97,9 +97,12 @@ def test_train_page_has_every_setting_and_the_presets(dataset_available):
     assert at.button(key="start").label == "Start training"
     at.selectbox(key="cfg_preset").set_value("best").run()
     assert_clean(at)
-    assert at.selectbox(key="cfg_optimizer").value == "adam"
-    assert at.number_input(key="cfg_lr").value == 0.002
-    assert at.slider(key="cfg_epochs").value == 30
+    from model.config import PRESETS
+
+    best = PRESETS["best"]
+    assert at.selectbox(key="cfg_optimizer").value == best.optimizer
+    assert at.number_input(key="cfg_lr").value == best.lr
+    assert at.slider(key="cfg_epochs").value == best.epochs
     assert at.checkbox(key="cfg_naive_softmax").disabled  # only the from-scratch softmax can be naive
     assert "No runs yet" in texts(at)
 

@@ -1,0 +1,133 @@
+"""Page redraw and Stop latency.
+
+    .venv/bin/python bench/ui_timings.py
+
+1. Server time of one full script run per page once the data is cached (AppTest, median of 5).
+2. In Chromium against `streamlit run app.py`: a full rerun of each page (the 'r' key) from
+   keypress until the script has finished and the page is drawn (median of 5).
+3. Stop: the job itself (stop() -> finished), and in Chromium from the click on Stop to the
+   stopped run's results on screen.
+"""
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES = {"": "The model in three formulas", "dataset": "What an average garment looks like",
+         "train": "Settings are in the sidebar", "predict": "Draw a garment on the black square"}
+WATCH = """() => {
+  window.__rerun = undefined;
+  const app = document.querySelector('[data-testid=stApp]');
+  const started = performance.now();
+  let seenRunning = false;
+  const observer = new MutationObserver(() => {
+    const state = app.getAttribute('data-test-script-state');
+    if (state !== 'notRunning') seenRunning = true;
+    if (seenRunning && state === 'notRunning') {
+      observer.disconnect();
+      requestAnimationFrame(() => { window.__rerun = performance.now() - started; });  // once drawn
+    }
+  });
+  observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def rerun_ms(page) -> float:
+    """Time of a full rerun (Streamlit's 'r' shortcut) until the script has finished."""
+    page.evaluate(WATCH)
+    page.keyboard.press("r")
+    page.wait_for_function("() => window.__rerun !== undefined", timeout=30_000)
+    return page.evaluate("() => window.__rerun")
+
+
+def server_time() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    for page in ("home", "dataset", "train", "predict"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+        if page != "home":
+            at.switch_page(f"pages/{page}.py").run()
+        at.run()  # caches warm
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+        print(f"server, one run of {page}: median {1000 * statistics.median(times):.0f} ms")
+
+
+def browser_times() -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server, wait_until_idle
+
+    process, url = start_server(log_name="ui_timings.log")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT)
+            for path, ready in PAGES.items():
+                page.goto(f"{url}/{path}")
+                page.get_by_text(ready).first.wait_for(timeout=60_000)
+                wait_until_idle(page)
+                page.mouse.click(5, 300)  # focus the page, not a widget, for the shortcut
+                times = []
+                for _ in range(5):
+                    times.append(rerun_ms(page))
+                    wait_until_idle(page)
+                print(f"browser, full rerun of /{path}: median {statistics.median(times):.0f} ms "
+                      f"({', '.join(f'{t:.0f}' for t in times)})")
+
+            page.goto(f"{url}/train")
+            page.get_by_text(PAGES["train"]).wait_for(timeout=60_000)
+            page.locator(".st-key-cfg_epochs input[type=range]").focus()
+            page.keyboard.press("End")
+            wait_until_idle(page)
+            stops = []
+            for _ in range(3):
+                page.get_by_role("button", name="Start training").click()
+                page.wait_for_function("() => document.body.innerText.includes('Training: epoch 2')", timeout=60_000)
+                started = time.perf_counter()
+                page.locator(".st-key-stop_job button").click()
+                page.get_by_text("the weights learned up to the stop are kept").first.wait_for(timeout=10_000)
+                stops.append(time.perf_counter() - started)
+                wait_until_idle(page)
+            print(f"browser, Stop click -> stopped run's results on screen: "
+                  f"{', '.join(f'{1000 * s:.0f}' for s in stops)} ms")
+            browser.close()
+    finally:
+        stop_server(process)
+
+
+def job_stop() -> None:
+    from model.data import load_split
+    from model.jobs import TrainingQueue
+    from model.train import preset
+
+    data = (*load_split("train"), *load_split("test"))
+    queue = TrainingQueue(max_running=1)
+    times = []
+    for _ in range(5):
+        job = queue.submit(preset("lesson", epochs=50), data)
+        while len(job.snapshot().points) < 3:
+            time.sleep(0.01)
+        started = time.perf_counter()
+        job.stop()
+        job.wait(5)
+        times.append(time.perf_counter() - started)
+    print(f"job, stop() -> training finished with its weights: median {1000 * statistics.median(times):.1f} ms, "
+          f"max {1000 * max(times):.1f} ms")
+
+
+if __name__ == "__main__":
+    parts = sys.argv[1:] or ["server", "job", "browser"]
+    if "server" in parts:
+        server_time()
+    if "job" in parts:
+        job_stop()
+    if "browser" in parts:
+        browser_times()

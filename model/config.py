@@ -52,10 +52,12 @@ class TrainConfig:
 PRESETS = {
     # The lesson's recipe exactly: concise net, 10 epochs, lr 0.1, batch 256, plain SGD, pixels/255.
     "lesson": TrainConfig(),
-    # The most accurate single linear layer on raw pixels we found, chosen on a validation
+    # The most accurate single linear layer on raw pixels we found: chosen on a validation
     # split carved from the training set (bench/tune_best.py), never on the test set.
-    "best": TrainConfig(epochs=30, lr=0.002, batch_size=256, optimizer="adam", schedule="cosine",
-                        normalize="standardize", weight_decay=1e-4),
+    # Regularisers (weight decay, label smoothing, input dropout, shift augmentation, PCA)
+    # all lost validation accuracy: one linear layer underfits already.
+    "best": TrainConfig(epochs=40, lr=0.0005, batch_size=128, optimizer="adam", schedule="cosine",
+                        normalize="standardize"),
 }
 
 

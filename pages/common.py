@@ -255,13 +255,28 @@ def warm_up() -> threading.Thread:
 
 # --- this session's runs -----------------------------------------------------------------
 
+@st.cache_resource(show_spinner=False)
+def _disk_store(root: str):
+    from model.runs import RunStore
+
+    return RunStore(root)
+
+
 def run_store():
-    """Where this session's finished runs live (a MemoryRunStore in session_state)."""
+    """Where finished runs live: on disk (settings.runs_dir, shared, kept across restarts)
+    when running locally; in this session only on a hosted server, or if the disk refused."""
     from model.runs import MemoryRunStore
 
+    s = settings()
+    if not s.hosted and "runs_disk_error" not in st.session_state:
+        return _disk_store(str(s.runs_dir))
     if "run_store" not in st.session_state:
         st.session_state.run_store = MemoryRunStore()
     return st.session_state.run_store
+
+
+def runs_are_on_disk() -> bool:
+    return not settings().hosted and "runs_disk_error" not in st.session_state
 
 
 def run_name(classifier) -> str:
@@ -293,7 +308,11 @@ def collect_finished_job():
             classifier.metadata["test_acc"] = float((classifier.predict(images) == labels).mean())
         except DatasetError:
             pass
-        record = run_store().save(classifier, run_name(classifier))
+        try:
+            record = run_store().save(classifier, run_name(classifier))
+        except OSError as error:  # a full or read-only disk: keep the run in this session instead
+            st.session_state.runs_disk_error = f"{settings().runs_dir}: {error.strerror or error}"
+            record = run_store().save(classifier, run_name(classifier))
         st.session_state.selected_run = record.id
         st.session_state.setdefault("run_points", {})[record.id] = job.snapshot().points
     return job

@@ -6,8 +6,10 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
-from model.jobs import FINISHED, Status
 from model.config import PRESETS, TrainConfig
+from model.jobs import FINISHED, Status
+from model.runs import RunError
+from model.settings import MAX_SEED, config_from_params, config_to_params
 from pages import common
 
 common.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "
@@ -21,7 +23,7 @@ limits = settings.limits
 job = common.collect_finished_job()
 active = job is not None and not job.finished
 FIELDS = [f.name for f in fields(TrainConfig)]
-PRESET_TEXT = {"lesson": "lesson: the lesson's recipe", "best": "best: the most accurate we found"}
+PRESET_TEXT = {"lesson": "lesson (the lesson's recipe)", "best": "best (the most accurate)"}
 IMPL_TEXT = {"scratch": "From scratch (the lesson's hand-written code)", "concise": "Concise (torch.nn + torch.optim)"}
 
 
@@ -39,6 +41,11 @@ def _apply(config: TrainConfig, preset: str) -> None:
 
 def _preset_changed() -> None:
     _apply(PRESETS[st.session_state.cfg_preset], st.session_state.cfg_preset)
+    _setting_changed()
+
+
+def _setting_changed() -> None:
+    st.session_state.pop("link_notes", None)  # the user has taken over from the link
 
 
 def current_config() -> TrainConfig:
@@ -49,9 +56,22 @@ def current_config() -> TrainConfig:
     return TrainConfig(**values)
 
 
-# Widgets forget their values when the user visits another page; the setup is kept in a
-# plain session key and put back into the widgets when this page comes back.
-if _key("epochs") not in st.session_state:
+def _link_params() -> dict[str, str]:
+    """The Train settings in this page's URL (?preset=best&lr=0.01...), if any."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k in FIELDS or k == "preset"}
+
+
+# The setup lives in the URL, so a copied link opens the same setup. A link that is not the
+# one this page last wrote (a fresh session opening a shared link, or an edited URL) sets
+# the widgets; whatever it asked for that can't be used is corrected, with a note.
+link = _link_params()
+if link and link != st.session_state.get("written_params") and not active:
+    link_config, link_preset, notes = config_from_params(link, limits)
+    _apply(link_config, link_preset or "lesson")
+    st.session_state.link_notes = notes
+elif _key("epochs") not in st.session_state:
+    # Widgets forget their values when the user visits another page; the setup is kept in
+    # a plain session key and put back into the widgets when this page comes back.
     saved = st.session_state.get("train_setup")
     if saved:
         _apply(TrainConfig(**saved["config"]), saved["preset"])
@@ -60,34 +80,35 @@ if _key("epochs") not in st.session_state:
 
 with st.sidebar:
     st.header("Setup")
+    common_args = dict(on_change=_setting_changed, disabled=active)
     st.selectbox("Preset", list(PRESETS), key="cfg_preset", format_func=PRESET_TEXT.get,
                  on_change=_preset_changed, disabled=active,
                  help="Choosing a preset sets every setting below; change any of them afterwards.")
-    st.radio("Implementation", ["scratch", "concise"], key=_key("impl"), format_func=IMPL_TEXT.get, disabled=active,
+    st.radio("Implementation", ["scratch", "concise"], key=_key("impl"), format_func=IMPL_TEXT.get, **common_args,
              help="Both train the same model with the same numbers; the from-scratch one spells out softmax, "
                   "cross-entropy and the optimizer by hand.")
-    st.slider("Epochs", 1, limits.max_epochs, key=_key("epochs"), disabled=active,
+    st.slider("Epochs", 1, limits.max_epochs, key=_key("epochs"), **common_args,
               help="One epoch is one pass over all 60,000 training images.")
     st.number_input("Learning rate η", min_value=limits.min_lr, max_value=limits.max_lr, step=0.01, format="%g",
-                    key=_key("lr"), disabled=active, help="The step size of each update W ← W − η∇l.")
+                    key=_key("lr"), **common_args, help="The step size of each update W ← W − η∇l.")
     st.number_input("Batch size", min_value=limits.min_batch_size, max_value=limits.max_batch_size, step=32,
-                    key=_key("batch_size"), disabled=active,
+                    key=_key("batch_size"), **common_args,
                     help="Images per minibatch: each update follows the average gradient over this many.")
-    st.selectbox("Optimizer", ["sgd", "momentum", "adam"], key=_key("optimizer"), disabled=active,
+    st.selectbox("Optimizer", ["sgd", "momentum", "adam"], key=_key("optimizer"), **common_args,
                  format_func={"sgd": "SGD (the lesson's)", "momentum": "SGD with momentum 0.9", "adam": "Adam"}.get)
-    st.selectbox("Learning-rate schedule", ["constant", "cosine"], key=_key("schedule"), disabled=active,
+    st.selectbox("Learning-rate schedule", ["constant", "cosine"], key=_key("schedule"), **common_args,
                  format_func={"constant": "constant (the lesson's)", "cosine": "cosine decay to 0"}.get)
-    st.selectbox("Input normalization", ["scale", "standardize"], key=_key("normalize"), disabled=active,
+    st.selectbox("Input normalization", ["scale", "standardize"], key=_key("normalize"), **common_args,
                  format_func={"scale": "pixels / 255 (the lesson's)", "standardize": "zero mean, unit variance"}.get)
     st.number_input("Weight decay", min_value=0.0, max_value=limits.max_weight_decay, step=1e-4, format="%g",
-                    key=_key("weight_decay"), disabled=active, help="An L2 penalty λ‖W‖² that keeps weights small.")
+                    key=_key("weight_decay"), **common_args, help="An L2 penalty λ‖W‖² that keeps weights small.")
     st.number_input("Initial weight std", min_value=0.0, max_value=limits.max_init_std, step=0.01, format="%g",
-                    key=_key("init_std"), disabled=active, help="W starts as random N(0, std²); b starts at 0.")
-    st.checkbox("Naive softmax (the lesson's, can overflow)", key=_key("naive_softmax"),
+                    key=_key("init_std"), **common_args, help="W starts as random N(0, std²); b starts at 0.")
+    st.checkbox("Naive softmax (the lesson's, can overflow)", key=_key("naive_softmax"), on_change=_setting_changed,
                 disabled=active or st.session_state[_key("impl")] != "scratch",
                 help="From scratch only: exp(o) / Σ exp(o) without the log-sum-exp trick. With a large learning "
                      "rate the loss becomes NaN; try η = 5.")
-    st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=_key("seed"), disabled=active,
+    st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=_key("seed"), **common_args,
                     help="The same seed gives the same initial weights and minibatch order, so the same numbers.")
 
     config = current_config()
@@ -97,6 +118,14 @@ with st.sidebar:
     st.caption(f"The {st.session_state.cfg_preset} preset" + (f", changed: {', '.join(changed)}." if changed
                                                                else ", unchanged."))
     st.session_state.train_setup = {"preset": st.session_state.cfg_preset, "config": asdict(config)}
+
+params = config_to_params(config, st.session_state.cfg_preset)
+if _link_params() != params:
+    st.query_params.from_dict(params)
+st.session_state.written_params = params
+if st.session_state.get("link_notes"):
+    st.warning("The link's settings were corrected:\n" + "".join(f"\n- {note}" for note in st.session_state.link_notes),
+               icon=":material/link_off:")
 
 
 # --- start, and the live view --------------------------------------------------------------
@@ -109,6 +138,7 @@ def start() -> None:
         return
     st.session_state.train_job = job
     st.session_state.pop("start_error", None)
+    st.session_state.pop("link_notes", None)
 
 
 def stop(job) -> None:
@@ -161,7 +191,20 @@ def show_templates(weight, title: str) -> None:
                "score, where it is blue lower it. Each picture is scaled on its own.")
 
 
-c1, c2 = st.columns([1, 4], vertical_alignment="center")
+def share_link() -> str:
+    """This page's URL with the current setup in its query string."""
+    from urllib.parse import urlencode
+
+    base = st.context.url or "/train"
+    return f"{base}?{urlencode(params)}"
+
+
+c1, c2, c3 = st.columns([1.1, 3.4, 0.9], vertical_alignment="center")
+with c3.popover("Share", icon=":material/link:", width="stretch", help="Copy a link to this setup"):
+    st.markdown("**Copy link to this setup**")
+    st.code(share_link(), language=None, wrap_lines=True)
+    st.caption("Whoever opens it gets these settings (values outside this server's limits are corrected, "
+               "with a note).")
 c1.button("Start training", key="start", type="primary", icon=":material/play_arrow:", disabled=active,
           on_click=start, width="stretch")
 if "start_error" in st.session_state:
@@ -199,6 +242,7 @@ def evaluation(run_id: str, classifier) -> dict:
 def results(record, classifier) -> None:
     meta = classifier.metadata
     st.subheader(f"Results: {record.name}")
+    manage(record)
     if meta.get("diverged"):
         st.error(meta["diverged"], icon=":material/warning:")
     elif meta.get("stopped"):
@@ -257,8 +301,41 @@ def results(record, classifier) -> None:
         st.switch_page(common.PAGES["predict"])
 
 
+def rename(run_id: str) -> None:
+    try:
+        store.rename(run_id, st.session_state[f"rename_{run_id}"])
+    except (RunError, OSError) as error:
+        st.session_state.run_error = str(error)
+
+
+def delete(run_id: str) -> None:
+    try:
+        store.delete(run_id)
+    except (RunError, OSError) as error:
+        st.session_state.run_error = str(error)
+    for cache in ("evaluations", "run_points"):
+        st.session_state.get(cache, {}).pop(run_id, None)
+
+
+def manage(record) -> None:
+    """Rename and Delete, each behind a small popover so they don't clutter the results."""
+    c1, c2, _ = st.columns([1, 1, 5])
+    with c1.popover("Rename", icon=":material/edit:", width="stretch"):
+        st.text_input("New name", value=record.name, key=f"rename_{record.id}", max_chars=100)
+        st.button("Save the name", key="rename_run", on_click=rename, args=(record.id,))
+    with c2.popover("Delete", icon=":material/delete:", width="stretch"):
+        where = " from disk" if common.runs_are_on_disk() else ""
+        st.markdown(f"Delete **{record.name}**{where}? This can't be undone.")
+        st.button("Delete this run", key="delete_run", type="primary", on_click=delete, args=(record.id,))
+
+
 store = common.run_store()
 records = store.list()
+if "runs_disk_error" in st.session_state:
+    st.warning(f"Runs can't be saved to disk ({st.session_state.runs_disk_error}), so they are kept in this "
+               "browser session only.", icon=":material/save:")
+if "run_error" in st.session_state:
+    st.error(st.session_state.pop("run_error"))
 if not active and records:
     ids = [r.id for r in records]
     if st.session_state.get("selected_run") not in ids:
@@ -269,13 +346,22 @@ if not active and records:
         st.selectbox("Show the results of", ids, key="selected_run", format_func=names.get)
     record = next(r for r in records if r.id == st.session_state.selected_run)
     try:
-        results(record, store.load_classifier(record.id))
-    except Exception as error:  # noqa: BLE001 - a damaged run is a message, not a traceback
-        st.error(f"This run can't be shown: {error}")
+        classifier = store.load_classifier(record.id)
+    except Exception as error:  # noqa: BLE001 - a damaged or vanished run is a message, not a traceback
+        classifier = None
+        st.error(f"Run {record.name!r} can't be loaded: {error}")
+        manage(record)
+    if classifier is not None:
+        results(record, classifier)
 
 if records:
     st.divider()
-    st.subheader("Runs in this session")
+    if common.runs_are_on_disk():
+        st.subheader("Saved runs")
+        st.caption(f"Every finished run is saved in {common.settings().runs_dir} and listed again after a restart.")
+    else:
+        st.subheader("Runs in this session")
+        st.caption("On this shared server your runs live in this browser session only: download a model to keep it.")
     st.dataframe([{"name": r.name, "test accuracy": r.test_acc, "epochs": len(r.history),
                    "implementation": r.config.get("impl"), "optimizer": r.config.get("optimizer"),
                    "learning rate": r.config.get("lr"), "batch size": r.config.get("batch_size")}

@@ -174,3 +174,28 @@ def test_random_test_image_and_unusable_upload(page, app_url):
         {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture at all"})
     page.get_by_text("Unsupported file").wait_for(timeout=30_000)
     assert page.locator(NO_TRACEBACK).count() == 0
+
+
+def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser, dataset_available, tmp_path):
+    """A deep link as a new server's very first request still goes through app.py (top
+    navigation, page config), and its bad values are corrected with a visible note."""
+    from tests.browser.conftest import VIEWPORT, start_server, stop_server
+
+    process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": str(tmp_path)}, log_name="server-deeplink.log")
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{url}/train?preset=best&lr=abc&epochs=3&optimizer=rmsprop")
+        page.get_by_text("The link's settings were corrected").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert page.locator("[data-testid=stTopNavLink], [data-testid=stNavSectionHeader], header a").count() >= 3 or \
+            page.get_by_role("link", name="Predict").count() >= 1
+        assert page.locator(".st-key-cfg_epochs input[type=range]").input_value() == "3"
+        assert "lr=abc" not in page.url and "epochs=3" in page.url  # the URL now holds what is used
+        shot(page, "train-shared-link")
+        page.get_by_role("button", name="Share").click()
+        page.get_by_text("Copy link to this setup").wait_for()
+        assert "epochs=3" in page.locator("[data-testid=stCode]").inner_text()
+        shot(page, "train-share-popover")
+        page.close()
+    finally:
+        stop_server(process)

@@ -11,6 +11,31 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings(tmp_path, monkeypatch):
+    """Each test: local mode, an empty runs folder of its own, and settings read anew."""
+    from pages import common
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.delenv("SOFTMAX_STUDIO_HOSTED", raising=False)
+    common._settings.clear()
+    common._disk_store.clear()
+    yield tmp_path / "runs"
+    common._settings.clear()
+    common._disk_store.clear()
+
+
+def store(at: AppTest):
+    """The run store the app used: this session's (hosted) or the runs folder (local)."""
+    import os
+
+    from model.runs import RunStore
+
+    if "run_store" in at.session_state:
+        return at.session_state["run_store"]
+    return RunStore(os.environ["SOFTMAX_STUDIO_RUNS_DIR"])
+
+
 def open_page(page: str | None = None, **session) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in session.items():
@@ -115,7 +140,7 @@ def test_a_short_training_leaves_a_run_with_metrics_in_the_session(dataset_avail
     assert_clean(at)
     assert at.button(key="start").disabled  # one training at a time per session
     finish_training(at)
-    runs = at.session_state["run_store"].list()
+    runs = store(at).list()
     assert len(runs) == 1
     run = runs[0]
     assert [h["epoch"] for h in run.history] == [1, 2]
@@ -130,7 +155,7 @@ def test_a_short_training_leaves_a_run_with_metrics_in_the_session(dataset_avail
     at.slider(key="cfg_epochs").set_value(1).run()
     at.button(key="start").click().run()
     finish_training(at)
-    assert len(at.session_state["run_store"].list()) == 2
+    assert len(store(at).list()) == 2
     assert len(at.multiselect(key="compare_runs").value) == 2
     assert at.dataframe
 
@@ -150,7 +175,7 @@ def test_stop_keeps_what_was_learned(dataset_available):
     assert_clean(at)
     assert job.finished and job.result.stopped
     assert "the weights learned up to the stop are kept" in texts(at)
-    run = at.session_state["run_store"].list()[0]
+    run = store(at).list()[0]
     assert "stopped in epoch" in run.name and run.test_acc > 0.5
 
 
@@ -164,9 +189,9 @@ def test_divergence_is_a_plain_message_and_keeps_the_last_good_weights(dataset_a
     finish_training(at)
     errors = [e.value for e in at.error]
     assert any("too large" in e and "smaller" in e for e in errors), errors
-    run = at.session_state["run_store"].list()[0]
+    run = store(at).list()[0]
     assert "diverged" in run.name
-    classifier = at.session_state["run_store"].load_classifier(run.id)
+    classifier = store(at).load_classifier(run.id)
     assert np.isfinite(classifier.weight).all()
 
 
@@ -236,7 +261,7 @@ def test_a_run_can_be_used_on_predict(dataset_available):
     at.slider(key="cfg_epochs").set_value(1).run()
     at.button(key="start").click().run()
     finish_training(at)
-    run = at.session_state["run_store"].list()[0]
+    run = store(at).list()[0]
     at.button(key="use_on_predict").click().run()
     assert_clean(at)
     assert at.title[0].value == "Predict"
@@ -278,3 +303,113 @@ def test_predict_still_works_without_the_dataset(no_dataset):
     at.segmented_control(key="predict_input").set_value("Test image").run()
     assert_clean(at)
     assert any("Fashion-MNIST is not available" in e.value for e in at.error)
+
+
+# --- shareable setups (query parameters) --------------------------------------------------
+
+def open_link(query: dict, **env) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py")
+    at.query_params.update(query)
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def test_a_link_opens_the_same_setup(dataset_available):
+    at = open_link({"preset": "best", "lr": "0.003", "epochs": "7", "impl": "scratch", "optimizer": "momentum"})
+    assert at.selectbox(key="cfg_preset").value == "best"
+    assert at.number_input(key="cfg_lr").value == 0.003
+    assert at.slider(key="cfg_epochs").value == 7
+    assert at.radio(key="cfg_impl").value == "scratch"
+    assert at.selectbox(key="cfg_optimizer").value == "momentum"
+    assert at.selectbox(key="cfg_normalize").value == "standardize"  # from the preset
+    assert not at.warning
+    # The URL now holds the whole setup, and the share box shows it.
+    assert at.query_params["lr"] == "0.003" and at.query_params["epochs"] == "7"
+    assert any("lr=0.003" in c.value and "epochs=7" in c.value for c in at.code)
+
+
+def test_bad_values_in_a_link_are_corrected_with_a_visible_note(dataset_available):
+    at = open_link({"lr": "abc", "epochs": "100000", "batch_size": "-5", "optimizer": "rmsprop",
+                    "seed": "1.5", "preset": "fastest", "naive_softmax": "maybe"})
+    notes = "\n".join(w.value for w in at.warning)
+    from model.config import TrainConfig
+
+    from model.settings import Limits
+
+    limits, default = Limits(), TrainConfig()
+    assert "'abc'" in notes and "learning rate" in notes
+    assert "100000" in notes and str(limits.max_epochs) in notes
+    assert "'rmsprop'" in notes and "'fastest'" in notes and "'maybe'" in notes and "'1.5'" in notes
+    assert at.number_input(key="cfg_lr").value == default.lr
+    assert at.slider(key="cfg_epochs").value == limits.max_epochs
+    assert at.number_input(key="cfg_batch_size").value == limits.min_batch_size
+    assert at.selectbox(key="cfg_optimizer").value == default.optimizer
+    assert at.number_input(key="cfg_seed").value == default.seed
+    assert at.query_params["epochs"] == str(limits.max_epochs)  # the URL now holds what is used
+    # The notes stay until the learner changes a setting.
+    at.run()
+    assert at.warning
+    at.slider(key="cfg_epochs").set_value(3).run()
+    assert not at.warning
+
+
+def test_changing_a_setting_updates_the_url(dataset_available):
+    at = open_page("train")
+    at.number_input(key="cfg_lr").set_value(0.25).run()
+    assert at.query_params["lr"] == "0.25"
+    at.run()  # the page's own URL is not mistaken for a new link
+    assert at.number_input(key="cfg_lr").value == 0.25 and not at.warning
+
+
+# --- where runs are kept -------------------------------------------------------------------
+
+def train_one_epoch(at: AppTest) -> None:
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+
+
+def test_locally_a_run_is_saved_and_listed_in_a_fresh_session(dataset_available, fresh_settings):
+    at = open_page("train")
+    train_one_epoch(at)
+    assert (fresh_settings).is_dir() and len(list(fresh_settings.iterdir())) == 1
+    fresh = open_page("train")  # a new browser session (and, as far as the store knows, a restart)
+    runs = store(fresh).list()
+    assert len(runs) == 1
+    assert any(runs[0].name in str(s.value) for s in fresh.subheader)
+    assert "listed again after a restart" in texts(fresh)
+
+
+def test_hosted_runs_stay_in_their_session(dataset_available, monkeypatch):
+    from pages import common
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")
+    common._settings.clear()
+    at = open_page("train")
+    train_one_epoch(at)
+    assert len(store(at).list()) == 1
+    fresh = open_page("train")
+    assert store(fresh).list() == []
+    assert "No runs yet" in texts(fresh)
+    assert not Path(__import__("os").environ["SOFTMAX_STUDIO_RUNS_DIR"]).exists()  # nothing on disk
+
+
+def test_runs_can_be_renamed_and_deleted(dataset_available):
+    at = open_page("train")
+    train_one_epoch(at)
+    run = store(at).list()[0]
+    at.text_input(key=f"rename_{run.id}").set_value("my first model")
+    at.button(key="rename_run").click().run()
+    assert_clean(at)
+    assert store(at).get(run.id).name == "my first model"
+    assert any("my first model" in s.value for s in at.subheader)
+    at.text_input(key=f"rename_{run.id}").set_value("   ")
+    at.button(key="rename_run").click().run()
+    assert any("can't be empty" in e.value for e in at.error)
+    at.button(key="delete_run").click().run()
+    assert_clean(at)
+    assert store(at).list() == []
+    assert "No runs yet" in texts(at)

@@ -106,7 +106,7 @@ def browser_times() -> None:
 def job_stop() -> None:
     from model.data import load_split
     from model.jobs import TrainingQueue
-    from model.train import preset
+    from model.config import preset
 
     data = (*load_split("train"), *load_split("test"))
     queue = TrainingQueue(max_running=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import threading
 
 import numpy as np
@@ -224,29 +225,31 @@ def training_queue():
     return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads())
 
 
+def warm_up_work() -> None:
+    """Import what the Train and Predict pages need and run one tiny training of each kind."""
+    import torch
+
+    from model.config import preset
+    from model.train import train
+
+    images = torch.zeros(512, 28, 28, dtype=torch.uint8)
+    labels = torch.arange(512) % 10
+    for impl in ("concise", "scratch"):
+        train(preset("lesson", epochs=1, impl=impl), images, labels, images, labels)
+    import safetensors.numpy  # noqa: F401 - checkpoints for the download button
+    # Not pandas (or anything else that libraries probe in sys.modules): plotly would find it
+    # half-imported while a page draws a chart, and fail.
+
+
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
-    """Import torch and run one tiny training in the background after the first page is up,
-    so the Train page and the first real training don't pay ~2-4 s for it."""
+    """Run warm_up_work in the background once the first page is up, so the Train page and
+    the first real training don't pay ~2-4 s of imports and first-call set-up."""
     def work():
         try:
-            import torch
-
-            from model.train import preset, train
-
-            images = torch.zeros(512, 28, 28, dtype=torch.uint8)
-            labels = torch.arange(512) % 10
-            for impl in ("concise", "scratch"):
-                train(preset("lesson", epochs=1, impl=impl), images, labels, images, labels)
-            import plotly.graph_objects as go
-            from plotly.subplots import make_subplots
-            import pandas  # noqa: F401 - st.dataframe (the run list) converts through pandas and pyarrow
-            import pyarrow  # noqa: F401
-            import safetensors.numpy  # noqa: F401 - checkpoints for the download button
-
-            make_subplots(rows=1, cols=2).add_trace(go.Scatter(x=[0], y=[0]), 1, 1).to_json()
-        except Exception:  # noqa: BLE001 - warming up is only an optimisation
-            pass
+            warm_up_work()
+        except Exception:  # noqa: BLE001 - warming up is only an optimisation; say why it failed
+            logging.getLogger(__name__).warning("warm-up failed", exc_info=True)
 
     thread = threading.Thread(target=work, name="warm-up", daemon=True)
     thread.start()

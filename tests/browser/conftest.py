@@ -65,6 +65,8 @@ def app_url(tmp_path_factory, dataset_available):
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": str(runs)})
     yield url
     stop_server(process)
+    log = (ARTIFACTS / "server.log").read_text()
+    assert "Traceback" not in log, f"the server logged an error (tests/artifacts/server.log):\n{log[-3000:]}"
 
 
 @pytest.fixture(scope="session")

@@ -104,7 +104,7 @@ def test_default_size_is_the_core_count():
 
 
 def test_stop_on_a_real_training_keeps_the_learned_weights(train_data, test_data):
-    from model.train import preset
+    from model.config import preset
 
     queue = TrainingQueue(max_running=1)
     job = queue.submit(preset("lesson", epochs=50), (*train_data, *test_data))

@@ -64,6 +64,12 @@ def finish_training(at: AppTest, timeout: float = 120) -> None:
     assert_clean(at)
 
 
+def test_the_warm_up_runs():
+    from pages.common import warm_up_work
+
+    warm_up_work()  # raises if an import or the engine's API drifted
+
+
 # --- Home ---------------------------------------------------------------------------------
 
 def test_home_renders_with_formulas_and_the_overflow_demo():

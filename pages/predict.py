@@ -29,16 +29,17 @@ records = store.list()
 options = (["pretrained"] if pretrained is not None else []) + [f"run:{r.id}" for r in records] + ["upload"]
 if st.session_state.get("predict_model") not in options:
     st.session_state.predict_model = options[0]
-names = {f"run:{r.id}": f"Your run: {r.name}" for r in records}
+names = {f"run:{r.id}": f"Run: {r.name}" for r in records}
 if pretrained is not None:
     names["pretrained"] = f"Pretrained ({pretrained.metadata.get('test_acc', 0):.1%} on the test set)"
 names["upload"] = "Upload a checkpoint…"
 
 with st.sidebar:
     st.header("Model")
-    choice = st.radio("Which model predicts", options, key="predict_model", format_func=names.get,
-                      help="The pretrained model ships with the app (the 'best' preset). Runs you train on the "
-                           "Train page appear here too.")
+    chooser = st.radio if len(options) <= 6 else st.selectbox  # a long list of saved runs gets a menu
+    choice = chooser("Which model predicts", options, key="predict_model", format_func=names.get,
+                     help="The pretrained model ships with the app (the 'best' preset). Runs you train on the "
+                          "Train page appear here too.")
     if pretrained_error:
         st.warning(f"The pretrained model can't be used: {pretrained_error}")
     classifier = None

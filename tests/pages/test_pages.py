@@ -419,3 +419,45 @@ def test_runs_can_be_renamed_and_deleted(dataset_available):
     assert_clean(at)
     assert store(at).list() == []
     assert "No runs yet" in texts(at)
+
+
+def test_a_photo_from_the_camera_is_predicted(dataset_available):
+    from model.data import load_split_numpy
+
+    images, labels = load_split_numpy("test")
+    bag = images[np.flatnonzero(labels == 8)[0]]
+    at = open_page("predict")
+    at.segmented_control(key="predict_input").set_value("Camera").run()
+    assert_clean(at)
+    photo = io.BytesIO()
+    Image.fromarray(np.kron(255 - bag, np.ones((10, 10), np.uint8))).convert("RGB").save(photo, "JPEG")
+    at.camera_input(key="camera").upload("photo.jpg", photo.getvalue(), "image/jpeg").run()
+    assert_clean(at)
+    assert "Prediction:" in texts(at)
+
+
+def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available, monkeypatch):
+    from pages import common
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
+    common._settings.clear()
+    common.training_queue.clear()
+    try:
+        first = open_page("train")
+        first.slider(key="cfg_epochs").set_value(50).run()
+        first.button(key="start").click().run()
+        second = open_page("train")  # another browser session
+        second.slider(key="cfg_epochs").set_value(1).run()
+        second.button(key="start").click().run()
+        assert_clean(second)
+        assert "You are number **1** in line" in texts(second)
+        second.button(key="cancel_job").click().run()
+        assert_clean(second)
+        assert second.session_state["train_job"].status.value == "cancelled"
+        assert "cancelled before it started" in texts(second)
+        assert not second.button(key="start").disabled
+        first.session_state["train_job"].stop()
+        finish_training(first)
+    finally:
+        common._settings.clear()
+        common.training_queue.clear()

@@ -282,6 +282,18 @@ def runs_are_on_disk() -> bool:
     return not settings().hosted and "runs_disk_error" not in st.session_state
 
 
+def evaluate(classifier) -> dict:
+    """A model on the whole test set: predictions, confidences, confusion matrix, accuracy."""
+    images, labels = _split("test")
+    probabilities = np.concatenate([classifier.predict_proba(images[i:i + 2500])
+                                    for i in range(0, len(images), 2500)])
+    predicted = probabilities.argmax(1)
+    matrix = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return {"predicted": predicted, "confidence": probabilities.max(1), "matrix": matrix,
+            "accuracy": float((predicted == labels).mean())}
+
+
 def run_name(classifier) -> str:
     """E.g. "concise, lr 0.1, 10 epochs, 84.1%"; a stopped run says how far it got."""
     meta = classifier.metadata
@@ -307,10 +319,10 @@ def collect_finished_job():
         try:
             # The saved model's test accuracy is that of its final weights: for a stopped run
             # these learned past the last full epoch, so the last epoch's number would be stale.
-            images, labels = _split("test")
-            classifier.metadata["test_acc"] = float((classifier.predict(images) == labels).mean())
+            evaluation = evaluate(classifier)
+            classifier.metadata["test_acc"] = evaluation["accuracy"]
         except DatasetError:
-            pass
+            evaluation = None
         try:
             record = run_store().save(classifier, run_name(classifier))
         except OSError as error:  # a full or read-only disk: keep the run in this session instead
@@ -318,6 +330,8 @@ def collect_finished_job():
             record = run_store().save(classifier, run_name(classifier))
         st.session_state.selected_run = record.id
         st.session_state.setdefault("run_points", {})[record.id] = job.snapshot().points
+        if evaluation is not None:
+            st.session_state.setdefault("evaluations", {})[record.id] = evaluation
     return job
 
 

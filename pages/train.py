@@ -228,14 +228,7 @@ def evaluation(run_id: str, classifier) -> dict:
     """Test-set predictions of a run, computed once per run and kept in this session."""
     cache = st.session_state.setdefault("evaluations", {})
     if run_id not in cache:
-        images, labels = data["test"]
-        probabilities = np.concatenate([classifier.predict_proba(images[i:i + 2500])
-                                        for i in range(0, len(images), 2500)])
-        predicted = probabilities.argmax(1)
-        matrix = np.zeros((10, 10), dtype=np.int64)
-        np.add.at(matrix, (labels, predicted), 1)
-        cache[run_id] = {"predicted": predicted, "confidence": probabilities.max(1), "matrix": matrix,
-                         "accuracy": float((predicted == labels).mean())}
+        cache[run_id] = common.evaluate(classifier)
     return cache[run_id]
 
 

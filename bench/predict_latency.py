@@ -11,6 +11,7 @@
 import io
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def end_to_end(strokes: int) -> None:
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server
 
-    process, url = start_server(log_name="predict_latency.log")
+    process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
+                                 log_name="predict_latency.log")
     rows = []
     try:
         with sync_playwright() as playwright:

@@ -9,6 +9,7 @@ default command (with Streamlit's file watcher, which walks the checkout) and th
 """
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +22,8 @@ FIRST_CONTENT = "The model in three formulas"
 def once(browser, watch_files: bool) -> tuple[float, float]:
     page = browser.new_page(viewport=VIEWPORT)
     started = time.perf_counter()
-    process, url = start_server(log_name="startup.log", watch_files=watch_files)
+    process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
+                                log_name="startup.log", watch_files=watch_files)
     healthy = time.perf_counter() - started
     try:
         page.goto(url)

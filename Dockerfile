@@ -23,6 +23,10 @@ USER app
 RUN python -m model data
 
 ENV SOFTMAX_STUDIO_HOSTED=1
+# glibc gives concurrent threads their own malloc arenas (up to 8 per CPU), and Streamlit runs
+# every script run and training in a new thread: uncapped, RSS grew ~30 MB per session; capped
+# at 2 it stays flat (bench/memory.py --malloc-arenas 2). It must be set before Python starts.
+ENV MALLOC_ARENA_MAX=2
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4)"

@@ -1,0 +1,126 @@
+"""What the benchmarks share: a real `streamlit run app.py` server, headless Chromium, RSS.
+
+    with streamlit_server({"SOFTMAX_STUDIO_HOSTED": "1"}) as server, chromium() as browser:
+        page = browser.new_page(); page.goto(server.url + "/dataset"); rss_mb(server.pid)
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@dataclass
+class Server:
+    url: str
+    pid: int
+    log: Path  # the server's stdout and stderr, for when something goes wrong
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process in MB (VmRSS from /proc: what the OS really holds for it)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def rss_by_origin(pid: int) -> dict[str, float]:
+    """RSS in MB per origin: a site-packages package (its native libraries and data), another
+    file, or [anon]/[heap] for allocations (the Python heap, numpy arrays, torch's allocator)."""
+    sizes: dict[str, float] = {}
+    origin = "[anon]"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:  # a mapping's header line
+            path = fields[5] if len(fields) > 5 else "[anon]"
+            if "site-packages/" in path:
+                path = "site-packages/" + path.split("site-packages/")[1].split("/")[0]
+            origin = "[anon]" if path.startswith("[anon") or path.startswith("[stack") else path
+        elif fields[0] == "Rss:":
+            sizes[origin] = sizes.get(origin, 0.0) + int(fields[1]) / 1024
+    return sizes
+
+
+def settled_rss_mb(pid: int, quiet: float = 3.0, timeout: float = 60.0) -> float:
+    """RSS once it has stayed within 2 MB for `quiet` seconds (background work such as the
+    app's warm-up training has finished), or after `timeout` seconds."""
+    samples: list[float] = []
+    deadline = time.monotonic() + timeout
+    window = max(2, int(quiet / 0.5))
+    while time.monotonic() < deadline:
+        samples.append(rss_mb(pid))
+        if len(samples) >= window and max(samples[-window:]) - min(samples[-window:]) < 2:
+            break
+        time.sleep(0.5)
+    return samples[-1]
+
+
+def has_torch(pid: int) -> bool:
+    """Whether the process has loaded torch's native library."""
+    return "libtorch_cpu" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0):
+    """Start the app as users run it, wait for its health check, stop it afterwards."""
+    port = _free_port()
+    log = Path(tempfile.mkstemp(prefix="softmax-studio-server-", suffix=".log")[1])
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+               f"--server.port={port}", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out,
+                                stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited ({proc.returncode}); see {log}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer its health check in {timeout:.0f} s; see {log}")
+            time.sleep(0.3)
+        yield Server(url, proc.pid, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

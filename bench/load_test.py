@@ -1,0 +1,292 @@
+"""Many users at once: N real browser sessions against one real `streamlit run app.py` server
+(hosted mode), all starting a training at the same moment and predicting while they train.
+
+    .venv/bin/python bench/load_test.py [--sessions 8] [--epochs 2] [--predictions 5] [--url URL]
+
+Without --url it starts its own server here; with --url it drives a running deployment
+(a container, Community Cloud), so that the browsers don't share the server's CPUs.
+
+Each session is its own Chromium context (like a separate person) and does what a class
+would: opens a shared Train link with its own learning rate, presses Start training,
+goes to Predict and asks for predictions on test images while the trainings run (its own
+and the others'), comes back for its results, and predicts again once every training is
+done. The last session starts a moment later so that it lands in the queue, cancels there,
+and starts again. Prints per-action latencies (p50/p95/max), errors, what the queue showed,
+and whether any session saw a run that was not its own (each run's name carries its lr).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from appserver import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+
+from model.settings import load_settings  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+TIMEOUT = 300_000  # ms: generous, a loaded 2-core machine is slow, but a hang still ends
+QUEUED = re.compile(r"You are number (\d+) in line")
+
+
+@dataclass
+class Session:
+    index: int
+    lr: float
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    queue_positions: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    runs_seen: list[str] = field(default_factory=list)
+
+    def timed(self, action: str, seconds: float) -> None:
+        self.latencies.setdefault(action, []).append(seconds)
+
+
+class Gate:
+    """Every session waits here until all have arrived; a session that fails arrives at its
+    remaining gates at once, so one broken session doesn't hang the others."""
+
+    def __init__(self, count: int):
+        self.count, self.open = count, asyncio.Event()
+
+    def arrive(self) -> None:
+        self.count -= 1
+        if self.count <= 0:
+            self.open.set()
+
+    async def pass_(self) -> None:
+        self.arrive()
+        await self.open.wait()
+
+
+class ServerClock:
+    """Server-side time of each script run a page asks for: from the rerun request leaving the
+    browser to the server's "script finished" arriving, both seen on the page's websocket.
+    Unlike click-to-screen it leaves out the browser's own rendering, which on a test machine
+    competes with the server for the same CPUs (real users' browsers run elsewhere)."""
+
+    def __init__(self, page):
+        self.sent: float | None = None
+        self.durations: list[float] = []
+        page.on("websocket", lambda ws: (ws.on("framesent", self._sent), ws.on("framereceived", self._received)))
+
+    def _sent(self, payload) -> None:
+        if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+            self.sent = time.perf_counter()
+
+    def _received(self, payload) -> None:
+        if self.sent is not None and isinstance(payload, bytes):
+            message = ForwardMsg.FromString(payload)
+            if message.WhichOneof("type") == "script_finished":
+                self.durations.append(time.perf_counter() - self.sent)
+                self.sent = None
+
+
+async def timed(session: Session, action: str, awaitable):
+    started = time.perf_counter()
+    result = await awaitable
+    session.timed(action, time.perf_counter() - started)
+    return result
+
+
+async def start_training(session: Session, page) -> str:
+    """Press Start; returns "running" or "queued" (recording the position), timing the response."""
+    await page.locator(".st-key-start button").click()
+    started = time.perf_counter()
+    running, queued = page.get_by_test_id("stProgress"), page.get_by_text(QUEUED)
+    await running.or_(queued).first.wait_for(timeout=TIMEOUT)
+    session.timed("Start training: page shows progress or place in line", time.perf_counter() - started)
+    if await queued.count():
+        session.queue_positions.append(int(QUEUED.search(await queued.first.inner_text()).group(1)))
+        return "queued"
+    return "running"
+
+
+async def cancel_in_queue(session: Session, page) -> None:
+    await page.locator(".st-key-cancel_job button").click()
+    await timed(session, "Cancel while queued: page confirms",
+                page.get_by_text("cancelled before it started").wait_for(timeout=TIMEOUT))
+
+
+async def open_page(page, name: str) -> None:
+    """In-app navigation (the same session), like clicking the top bar."""
+    await page.get_by_role("link", name=name, exact=True).first.click()
+
+
+async def show_test_images(page) -> None:
+    """Switch Predict to its test-image input (it resets when the user leaves the page)."""
+    await page.locator(".st-key-predict_input").get_by_text("Test image").click()
+    await page.get_by_text(re.compile(r"^Test image #\d+")).first.wait_for(timeout=TIMEOUT)
+
+
+async def predict_test_images(session: Session, page, clock: ServerClock, count: int, label: str) -> None:
+    """Ask for `count` predictions on random test images, timing click -> new answer shown,
+    and the server's part of it."""
+    caption = page.get_by_text(re.compile(r"^Test image #\d+"))
+    for _ in range(count):
+        before, runs = await caption.first.inner_text(), len(clock.durations)
+        await page.locator(".st-key-another button").click()
+        started = time.perf_counter()
+        try:
+            await page.wait_for_function(
+                "([before]) => [...document.querySelectorAll('[data-testid=stImageCaption]')]"
+                ".some(e => e.innerText.startsWith('Test image #') && e.innerText !== before)",
+                arg=[before], timeout=10_000)
+        except Exception:  # noqa: BLE001 - the same image twice in a row (1 in 10,000), or a hang
+            session.errors.append(f"a prediction showed no new answer within 10 s ({label})")
+            continue
+        session.timed(f"Predict a test image ({label})", time.perf_counter() - started)
+        for _ in range(100):  # "script finished" follows the last change by a moment
+            if len(clock.durations) > runs:
+                session.timed(f"  server side of it, {label} (rerun -> script finished)", clock.durations[-1])
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # a person looks at the answer before the next click
+
+
+async def run_session(session: Session, browser, url: str, args, gates: list[Gate]) -> None:
+    all_loaded, all_trained = gates
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    clock = ServerClock(page)
+    page.on("pageerror", lambda error: session.errors.append(f"browser error: {error}"))
+    try:
+        started = time.perf_counter()
+        await page.goto(f"{url}/train?preset=lesson&epochs={args.epochs}&lr={session.lr}&seed={session.index}")
+        await page.locator(".st-key-start button").wait_for(timeout=TIMEOUT)
+        session.timed("Open a shared Train link", time.perf_counter() - started)
+        await all_loaded.pass_()
+
+        late = session.index == args.sessions - 1
+        if late:
+            await asyncio.sleep(1.0)  # everyone else is in line or training by now
+        state = await start_training(session, page)
+        if late and state == "queued":
+            await cancel_in_queue(session, page)
+            await start_training(session, page)
+
+        await open_page(page, "Predict")
+        await timed(session, "Open Predict and show a first test-image answer", show_test_images(page))
+        await predict_test_images(session, page, clock, args.predictions, "while trainings run")
+
+        await open_page(page, "Train")
+        await timed(session, "Back on Train: the finished run's results shown",
+                    page.locator(".st-key-download_model").wait_for(timeout=TIMEOUT))
+        await all_trained.pass_()
+
+        await open_page(page, "Predict")
+        await show_test_images(page)
+        await predict_test_images(session, page, clock, args.predictions, "idle server")
+        models = page.locator(".st-key-predict_model")
+        if await models.locator("[data-baseweb=select]").count():  # a menu: more than four runs listed
+            session.runs_seen = ["(a menu of more than four runs)"]
+        else:  # run names carry their learning rate: "concise, lr 0.13, 2 epochs, 80.1%"
+            session.runs_seen = [line.strip() for line in (await models.inner_text()).splitlines()
+                                 if re.search(r"\blr \d", line)]
+        if await page.get_by_test_id("stException").count():
+            session.errors.append("the page shows an exception")
+    except Exception as error:  # noqa: BLE001 - one broken session is a result, not the end of the test
+        session.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+        for gate in gates:
+            if not gate.open.is_set():
+                gate.arrive()
+    finally:
+        await context.close()
+
+
+def summary(values: list[float]) -> str:
+    values = sorted(values)
+    p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+    return f"n={len(values):3d}  p50 {statistics.median(values):6.2f} s  p95 {p95:6.2f} s  max {values[-1]:6.2f} s"
+
+
+@contextmanager
+def target(url: str | None):
+    """(url, a function giving (log path, log text), or None where the log is not visible)."""
+    if url:
+        print(f"target: {url} (its settings and log are not visible from here)")
+        yield url.rstrip("/"), lambda: None
+        return
+    env = {"SOFTMAX_STUDIO_HOSTED": "1"}
+    settings = load_settings({**os.environ, **env})
+    print(f"target: a server started here; max {settings.max_concurrent_trainings} trainings at once, "
+          f"{settings.torch_threads()} torch thread(s) each")
+    with streamlit_server(env) as server:
+        yield server.url, lambda: (server.log, server.log.read_text(errors="replace"))
+
+
+async def main_async(args) -> int:
+    print(f"{args.sessions} sessions, {args.epochs}-epoch trainings, {args.predictions} predictions each phase; "
+          f"load average here {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    from playwright.async_api import async_playwright
+
+    sessions = [Session(i, round(0.1 + 0.01 * i, 2)) for i in range(args.sessions)]
+    with target(args.url) as (url, read_log):
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            gates = [Gate(args.sessions), Gate(args.sessions)]
+            started = time.perf_counter()
+            await asyncio.gather(*(run_session(s, browser, url, args, gates) for s in sessions))
+            took = time.perf_counter() - started
+            await browser.close()
+        log = read_log()
+
+    print(f"all sessions done in {took:.1f} s; load average now {os.getloadavg()[0]:.1f}")
+    print("\nlatencies (seconds, every session together):")
+    actions = {}
+    for s in sessions:
+        for action, values in s.latencies.items():
+            actions.setdefault(action, []).extend(values)
+    for action, values in actions.items():
+        print(f"  {action:58s} {summary(values)}")
+
+    print("\nqueue:")
+    queued = [s for s in sessions if s.queue_positions]
+    print(f"  {len(queued)} of {len(sessions)} sessions waited in line; places shown: "
+          + ", ".join(f"session {s.index}: {'/'.join(map(str, s.queue_positions))}" for s in queued))
+    cancels = actions.get("Cancel while queued: page confirms", [])
+    print(f"  cancel from the queue: {'tested, ' + summary(cancels) if cancels else 'not tested (the last session was not queued)'}")
+
+    print("\nisolation (each session's Predict page lists the runs it can use):")
+    leaks = []
+    for s in sessions:
+        own = [r for r in s.runs_seen if f"lr {s.lr:g}," in r]
+        if len(s.runs_seen) != 1 or len(own) != 1:
+            leaks.append(f"session {s.index} (lr {s.lr:g}) sees {s.runs_seen}")
+    print("  " + ("OK: every session sees exactly one run, its own" if not leaks else "FAILED: " + "; ".join(leaks)))
+
+    errors = [f"session {s.index}: {e}" for s in sessions for e in s.errors]
+    tracebacks = log[1].count("Traceback") if log else 0
+    print(f"\nerrors: {len(errors)} in the browsers, "
+          + (f"{tracebacks} tracebacks in the server log ({log[0]})" if log else "server log not visible"))
+    for error in errors:
+        print(f"  {error}")
+    for what, action in (("on screen", "Predict a test image (while trainings run)"),
+                         ("server side", "  server side of it, while trainings run (rerun -> script finished)")):
+        values = actions.get(action, [])
+        print(f"predictions while others train, answered within 1 s ({what}): "
+              f"{sum(v <= 1.0 for v in values)} of {len(values)}")
+    return 1 if errors or leaks or tracebacks else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=8, help="concurrent browser sessions (default 8)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per training (default 2)")
+    parser.add_argument("--predictions", type=int, default=5, help="predictions per session and phase (default 5)")
+    parser.add_argument("--url", help="drive this running deployment instead of starting a server here")
+    return asyncio.run(main_async(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -94,7 +94,7 @@ def browser_times() -> None:
                 page.get_by_role("button", name="Start training").click()
                 page.wait_for_function("() => document.body.innerText.includes('Training: epoch 2')", timeout=60_000)
                 started = time.perf_counter()
-                page.locator(".st-key-stop_job button").click()
+                page.locator(".st-key-stop_job button").first.click()
                 page.get_by_text("the weights learned up to the stop are kept").first.wait_for(timeout=10_000)
                 stops.append(time.perf_counter() - started)
                 wait_until_idle(page)

@@ -131,6 +131,9 @@ if st.session_state.get("link_notes"):
 # --- start, and the live view --------------------------------------------------------------
 
 def start() -> None:
+    running = st.session_state.get("train_job")
+    if running is not None and not running.finished:
+        return  # a double click: this session already has a training
     try:
         job = common.training_queue().submit(config, common.training_tensors())
     except ValueError as error:
@@ -142,7 +145,8 @@ def start() -> None:
 
 
 def stop(job) -> None:
-    """Stop ends training within one minibatch; waiting for it here lets this very rerun show the result."""
+    """Stop ends training within one minibatch (or leaves the queue); waiting for it here lets
+    this very rerun show the result."""
     job.stop()
     job.wait(1.0)
 
@@ -154,16 +158,13 @@ def live(job) -> None:
     if snap.status in FINISHED:
         st.rerun()  # the whole page: the run is saved and its results drawn
     if snap.status is Status.QUEUED:
-        c1, c2 = st.columns([5, 1], vertical_alignment="center")
-        c1.info(f"Every training slot on this server is busy. You are number **{snap.position}** in line; "
-                "training starts by itself when a slot frees up.", icon=":material/hourglass_top:")
-        c2.button("Cancel", key="cancel_job", icon=":material/close:", on_click=job.cancel)
+        st.info(f"Every training slot on this server is busy. You are number **{snap.position}** in line; "
+                "training starts by itself when a slot frees up (Stop leaves the line).",
+                icon=":material/hourglass_top:")
         return
     epoch = snap.history[-1]["epoch"] if snap.history else 0
-    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-    c1.progress(min(snap.fraction, 1.0), text=f"Training: epoch {min(epoch + 1, job.config.epochs)} of "
+    st.progress(min(snap.fraction, 1.0), text=f"Training: epoch {min(epoch + 1, job.config.epochs)} of "
                                              f"{job.config.epochs}, {snap.elapsed:.1f} s")
-    c2.button("Stop", key="stop_job", icon=":material/stop:", type="primary", width="stretch", on_click=stop, args=(job,))
     show_metrics(snap.points, snap.history)
     st.plotly_chart(common.curves_figure([{"name": "this run", "history": snap.history, "points": snap.points}]),
                     config=common.PLOTLY_CONFIG, key="live_curves")
@@ -205,13 +206,18 @@ with c3.popover("Share", icon=":material/link:", width="stretch", help="Copy a l
     st.code(share_link(), language=None, wrap_lines=True)
     st.caption("Whoever opens it gets these settings (values outside this server's limits are corrected, "
                "with a note).")
-c1.button("Start training", key="start", type="primary", icon=":material/play_arrow:", disabled=active,
-          on_click=start, width="stretch")
+if active:
+    # Outside the live fragment: its click reruns the whole page, which then shows the stopped run.
+    c1.button("Stop", key="stop_job", icon=":material/stop:", type="primary", width="stretch", on_click=stop,
+              args=(job,))
+else:
+    c1.button("Start training", key="start", type="primary", icon=":material/play_arrow:", on_click=start,
+              width="stretch")
 if "start_error" in st.session_state:
     st.error(st.session_state.start_error)
 if active:
     c2.caption(f"{IMPL_TEXT[job.config.impl]}, {job.config.epochs} epochs, η = {job.config.lr:g}, "
-               f"batch {job.config.batch_size}.")
+               f"batch {job.config.batch_size}. Stop ends it within a moment and keeps what it has learned.")
     live(job)
 else:
     c2.caption("Settings are in the sidebar. Training runs on the server in the background: the page stays "

@@ -144,7 +144,8 @@ def test_a_short_training_leaves_a_run_with_metrics_in_the_session(dataset_avail
     at.slider(key="cfg_epochs").set_value(2).run()
     at.button(key="start").click().run()
     assert_clean(at)
-    assert at.button(key="start").disabled  # one training at a time per session
+    assert "start" not in [b.key for b in at.button]  # one training at a time per session: Start became Stop
+    assert at.button(key="stop_job")
     finish_training(at)
     runs = store(at).list()
     assert len(runs) == 1
@@ -155,7 +156,7 @@ def test_a_short_training_leaves_a_run_with_metrics_in_the_session(dataset_avail
     assert metrics["Test accuracy"] == f"{run.test_acc:.1%}" and metrics["Epochs"] == "2 of 2"
     assert len(at.get("plotly_chart")) >= 3  # curves, confusion matrix, per-class accuracy
     assert at.get("download_button")
-    assert not at.button(key="start").disabled
+    assert not at.button(key="start").disabled and "stop_job" not in [b.key for b in at.button]
 
     # A second run: both are listed and their curves can be overlaid.
     at.slider(key="cfg_epochs").set_value(1).run()
@@ -451,11 +452,11 @@ def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available,
         second.button(key="start").click().run()
         assert_clean(second)
         assert "You are number **1** in line" in texts(second)
-        second.button(key="cancel_job").click().run()
+        second.button(key="stop_job").click().run()
         assert_clean(second)
         assert second.session_state["train_job"].status.value == "cancelled"
         assert "cancelled before it started" in texts(second)
-        assert not second.button(key="start").disabled
+        assert "start" in [b.key for b in second.button]
         first.session_state["train_job"].stop()
         finish_training(first)
     finally:

@@ -85,6 +85,18 @@ def dataset() -> dict | None:
         return None
 
 
+def dataset_notice(extra: str = "") -> bool:
+    """For pages that can work without the dataset: True if it is there (found, not loaded);
+    otherwise show the missing-dataset box, with `extra` saying what still works, and False."""
+    try:
+        for split in fmnist.SPLITS:
+            fmnist.locate(split)
+    except DatasetError as error:
+        dataset_missing_box(error, extra)
+        return False
+    return True
+
+
 def dataset_missing_box(error: Exception, extra: str = "") -> None:
     """One clear box: what is missing and the three ways to fix it, with a Download button."""
     with st.container(border=True):

@@ -7,6 +7,7 @@ common.header("Softmax Studio",
               "Softmax regression on Fashion-MNIST: look at the data, train a model and watch it learn, "
               "then show it a garment of your own.")
 
+common.dataset_notice("The Dataset and Train pages need it; Predict works without it.")
 cols = st.columns(3)
 for col, (page, label, icon, line) in zip(cols, [
     ("dataset", "Dataset", ":material/grid_view:", "70,000 grayscale 28×28 pictures of ten kinds of clothing."),

@@ -167,6 +167,8 @@ def below(prediction) -> None:
 
 # --- the four inputs ---------------------------------------------------------------------------
 
+have_dataset = common.dataset_notice("Predict still works: draw, upload or photograph a garment "
+                                     "(only the random test images need the dataset).")
 mode = st.segmented_control("Input", ["Draw", "Upload", "Camera", "Test image"], default="Draw", key="predict_input",
                             required=True, label_visibility="collapsed",
                             format_func={"Draw": ":material/draw: Draw", "Upload": ":material/upload: Upload",
@@ -244,8 +246,10 @@ elif mode in ("Upload", "Camera"):
                 show_prediction(prediction, took)
     below(prediction)
 else:
-    data = common.dataset()
+    data = common.dataset() if have_dataset else None
     if data is None:
+        st.info("Random test images come from Fashion-MNIST, which is not on this server (see above).",
+                icon=":material/dataset:")
         st.stop()
     images, labels = data["test"]
     if "test_index" not in st.session_state:
@@ -261,8 +265,10 @@ else:
     started = time.perf_counter()
     probabilities = classifier.predict_proba(image28[None])[0]
     with right:
+        took = (time.perf_counter() - started) * 1000
         show_answer(probabilities, true_label=int(labels[index]),
-                    note=f"Classified on the server in {(time.perf_counter() - started) * 1000:.0f} ms.")
+                    note=f"Classified on the server in {took:.1f} ms." if took < 10 else
+                    f"Classified on the server in {took:.0f} ms.")
     show_why(image28, probabilities)
 
 common.warm_up()

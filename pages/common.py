@@ -100,8 +100,9 @@ def dataset_notice(extra: str = "") -> bool:
 def dataset_missing_box(error: Exception, extra: str = "") -> None:
     """One clear box: what is missing and the three ways to fix it, with a Download button."""
     with st.container(border=True):
-        st.error(f"**Fashion-MNIST is not available, so this part of the app can't work yet.** {extra}\n\n{error}",
-                 icon=":material/dataset:")
+        headline = ("Fashion-MNIST is not on this server." if extra else
+                    "Fashion-MNIST is not on this server, so this page can't work yet.")
+        st.error(f"**{headline}** {extra}\n\n{error}", icon=":material/dataset:")
         if st.button("Download Fashion-MNIST (30 MB)", key="download_dataset", icon=":material/download:"):
             _download()
 

@@ -200,3 +200,42 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser, dataset_a
         page.close()
     finally:
         stop_server(process)
+
+
+def test_without_the_dataset_each_page_says_so_and_predict_still_works(browser, tmp_path):
+    from tests.browser.conftest import VIEWPORT, start_server, stop_server
+
+    empty = tmp_path / "no-dataset"
+    empty.mkdir()
+    process, url = start_server({"FASHION_MNIST_DIR": str(empty), "SOFTMAX_STUDIO_RUNS_DIR": str(tmp_path / "runs")},
+                                log_name="server-no-dataset.log")
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{url}/dataset")
+        page.get_by_text("Fashion-MNIST is not on this server").wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Download Fashion-MNIST").count() == 1
+        shot(page, "dataset-missing")
+        page.goto(f"{url}/predict")
+        page.get_by_text("Predict still works").wait_for(timeout=30_000)
+        choose_input(page, "Upload")
+        page.locator("input[type=file]").set_input_files(
+            {"name": "boot.png", "mimeType": "image/png", "buffer": garment_photo_without_dataset()})
+        page.locator(".st-key-prediction").wait_for(timeout=30_000)
+        wait_until_idle(page)
+        assert page.locator(NO_TRACEBACK).count() == 0
+        shot(page, "predict-without-dataset")
+        page.close()
+    finally:
+        stop_server(process)
+
+
+def garment_photo_without_dataset() -> bytes:
+    """A dark trouser-like shape on white, drawn without the dataset."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (200, 200), "white")
+    ImageDraw.Draw(picture).polygon([(70, 20), (130, 20), (140, 180), (110, 180), (100, 70), (90, 180), (60, 180)],
+                                    fill=(40, 40, 60))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()

@@ -292,7 +292,7 @@ def no_dataset(tmp_path, monkeypatch):
 def test_a_missing_dataset_is_one_clear_box_with_the_fix(no_dataset, page):
     at = open_page(page)
     errors = [e.value for e in at.error]
-    assert len(errors) == 1 and "Fashion-MNIST is not available" in errors[0]
+    assert len(errors) == 1 and "Fashion-MNIST is not on this server" in errors[0]
     assert "apt-get install dataset-fashion-mnist" in errors[0] and "FASHION_MNIST_DIR" in errors[0]
     assert at.button(key="download_dataset").label.startswith("Download Fashion-MNIST")
 

@@ -463,3 +463,26 @@ def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available,
     finally:
         common._settings.clear()
         common.training_queue.clear()
+
+
+def test_the_first_page_imports_neither_torch_nor_torchvision():
+    """Start-up stays fast: Home (and Predict) render without torch; the warm-up imports it
+    in the background afterwards."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+import pages.common as common
+common.warm_up = lambda: None
+at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60)
+at.run()
+assert not at.exception, at.exception
+at.switch_page("pages/predict.py").run()
+assert not at.exception, at.exception
+print(sorted(m for m in ("torch", "torchvision") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

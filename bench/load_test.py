@@ -113,7 +113,7 @@ async def start_training(session: Session, page) -> str:
 
 
 async def cancel_in_queue(session: Session, page) -> None:
-    await page.locator(".st-key-cancel_job button").click()
+    await page.locator(".st-key-stop_job button").click()  # in line, Stop leaves the line
     await timed(session, "Cancel while queued: page confirms",
                 page.get_by_text("cancelled before it started").wait_for(timeout=TIMEOUT))
 

@@ -10,7 +10,8 @@ common.header("Softmax Studio",
 common.dataset_notice("The Dataset and Train pages need it; Predict works without it.")
 cols = st.columns(3)
 for col, (page, label, icon, line) in zip(cols, [
-    ("dataset", "Dataset", ":material/grid_view:", "70,000 grayscale 28×28 pictures of ten kinds of clothing."),
+    ("dataset", "Dataset", ":material/grid_view:",
+     "70,000 grayscale 28×28 pictures of ten kinds of clothing: browse, average and project them."),
     ("train", "Train", ":material/model_training:", "Fit the ten weight templates with minibatch SGD and watch the curves."),
     ("predict", "Predict", ":material/draw:", "Draw, upload or photograph a garment and see why the model decides."),
 ]):
@@ -43,7 +44,7 @@ if st.toggle("Try it", key="overflow_demo"):
 
     from model.scratch import softmax, softmax_naive
 
-    scale = st.slider("Make the scores larger", 1, 100, 10, help="The scores are [1, 2, 3] times this number.")
+    scale = st.slider("Make the scores larger", 1, 50, 1, help="The scores are [1, 2, 3] times this number.")
     logits = torch.tensor([[1.0, 2.0, 3.0]]) * scale
     naive, stable = softmax_naive(logits)[0].tolist(), softmax(logits)[0].tolist()
     shown = ", ".join(f"{v:g}" for v in logits[0].tolist())

@@ -62,8 +62,8 @@ def normalization_for(config: TrainConfig, images: torch.Tensor) -> dict:
 
 def to_input(images: torch.Tensor, normalization: dict) -> torch.Tensor:
     """uint8 [B, 28, 28] -> float [B, 784], normalised."""
-    scale = 1.0 / (255.0 * normalization["std"])
-    return images.reshape(len(images), -1).float().mul_(scale).sub_(normalization["mean"] / normalization["std"])
+    X = images.reshape(len(images), -1).float().mul_(1.0 / (255.0 * normalization["std"]))
+    return X.sub_(normalization["mean"] / normalization["std"]) if normalization["mean"] else X
 
 
 class _ScratchLearner:
@@ -79,12 +79,12 @@ class _ScratchLearner:
             loss = cross_entropy(softmax_naive(logits), y).sum()
         else:
             loss = cross_entropy_from_logits(logits, y).sum()
-        if not torch.isfinite(loss):
-            return loss.item(), logits
-        loss.backward()
-        self.optimizer.lr = lr
-        self.optimizer.step(len(y))
-        return loss.item(), logits
+        value = loss.item()
+        if math.isfinite(value):
+            loss.backward()
+            self.optimizer.lr = lr
+            self.optimizer.step(len(y))
+        return value, logits
 
 
 class _ConciseLearner:
@@ -94,17 +94,16 @@ class _ConciseLearner:
         self.loss = torch.nn.CrossEntropyLoss()
 
     def step(self, X, y, lr):
-        self.net.train()
         logits = self.net(X)
         loss = self.loss(logits, y)
-        if not torch.isfinite(loss):
-            return loss.item(), logits
-        self.optimizer.zero_grad()
-        loss.backward()
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        self.optimizer.step()
-        return loss.item() * len(y), logits
+        value = loss.item() * len(y)
+        if math.isfinite(value):
+            self.optimizer.zero_grad()
+            loss.backward()
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            self.optimizer.step()
+        return value, logits
 
 
 def initial_parameters(config: TrainConfig, generator: torch.Generator):
@@ -113,10 +112,10 @@ def initial_parameters(config: TrainConfig, generator: torch.Generator):
     return weight, torch.zeros(10)
 
 
-def batches(images: torch.Tensor, labels: torch.Tensor, normalization: dict, batch_size: int = 2000):
-    """(X, y) minibatches in order, for evaluation."""
-    for start in range(0, len(images), batch_size):
-        yield to_input(images[start:start + batch_size], normalization), labels[start:start + batch_size]
+def batches(images: torch.Tensor, labels: torch.Tensor, normalization: dict, batch_size: int = 2500):
+    """(X, y) minibatches in order, for evaluation; converted once, reused every epoch."""
+    return [(to_input(images[start:start + batch_size], normalization), labels[start:start + batch_size])
+            for start in range(0, len(images), batch_size)]
 
 
 def divergence_message(config: TrainConfig, loss: float) -> str:
@@ -149,10 +148,15 @@ def train(config: TrainConfig,
     total_steps = steps_per_epoch * config.epochs
     report_every = max(1, steps_per_epoch // 20)
     flat_images = train_images.reshape(n, -1)
+    test_batches = batches(test_images, test_labels, normalization)  # 31 MB for the 10,000 test images
+    params = list(learner.net.parameters())
+    good = [p.detach().clone() for p in params]  # the last weights that gave a finite loss
     step = 0
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        loss_sum = correct = seen = 0.0
+        if isinstance(learner.net, torch.nn.Module):
+            learner.net.train()  # as the lesson's train_epoch_ch3 does
+        loss_sum, correct, seen = 0.0, torch.zeros((), dtype=torch.int64), 0
         order = torch.randperm(n, generator=generator)
         for i in range(steps_per_epoch):
             if should_stop is not None and should_stop():
@@ -161,24 +165,28 @@ def train(config: TrainConfig,
             index = order[i * config.batch_size:(i + 1) * config.batch_size]
             X, y = to_input(flat_images.index_select(0, index), normalization), train_labels.index_select(0, index)
             lr = config.lr if config.schedule == "constant" else 0.5 * config.lr * (1 + math.cos(math.pi * step / total_steps))
-            good = learner.net.weight_bias()
+            with torch.no_grad():
+                for buffer, param in zip(good, params):
+                    buffer.copy_(param)
             loss, logits = learner.step(X, y, lr)
             if not math.isfinite(loss):
-                learner.net.load(*good)
+                with torch.no_grad():
+                    for buffer, param in zip(good, params):
+                        param.copy_(buffer)
                 result.diverged = divergence_message(config, loss)
                 break
             step += 1
             loss_sum += loss
-            correct += float((logits.argmax(1) == y).sum())
+            correct += (logits.argmax(1) == y).sum()
             seen += len(y)
             if on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch):
-                on_progress(Progress(epoch, step / total_steps, loss_sum / seen, correct / seen,
+                on_progress(Progress(epoch, step / total_steps, loss_sum / seen, correct.item() / seen,
                                      learner.net.weight_bias()[0].numpy()))
         result.weight, result.bias = learner.net.weight_bias()
         if result.stopped or result.diverged or seen < n:
             break
-        test_acc = evaluate_accuracy(learner.net, batches(test_images, test_labels, normalization))
-        metrics = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+        test_acc = evaluate_accuracy(learner.net, test_batches)
+        metrics = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct.item() / seen,
                    "test_acc": test_acc, "seconds": time.perf_counter() - started}
         result.history.append(metrics)
         if on_epoch is not None:

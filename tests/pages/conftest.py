@@ -1,0 +1,71 @@
+"""Shared AppTest fixtures and helpers for the page tests (one test file per page under pages/)."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(tmp_path, monkeypatch):
+    """Each test: local mode, an empty runs folder of its own, and settings read anew."""
+    from pages import common
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.delenv("SOFTMAX_STUDIO_HOSTED", raising=False)
+    common._settings.clear()
+    common._disk_store.clear()
+    yield tmp_path / "runs"
+    common._settings.clear()
+    common._disk_store.clear()
+
+
+@pytest.fixture
+def no_dataset(tmp_path, monkeypatch):
+    from pages import common
+
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))  # an empty folder, named explicitly
+    common._split.clear()
+    yield
+    monkeypatch.delenv("FASHION_MNIST_DIR")
+    common._split.clear()
+
+
+def store(at: AppTest):
+    """The run store the app used: this session's (hosted) or the runs folder (local)."""
+    import os
+
+    from model.runs import RunStore
+
+    if "run_store" in at.session_state:
+        return at.session_state["run_store"]
+    return RunStore(os.environ["SOFTMAX_STUDIO_RUNS_DIR"])
+
+
+def open_page(page: str | None = None, **session) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning] + [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def finish_training(at: AppTest, timeout: float = 120) -> None:
+    job = at.session_state["train_job"]
+    assert job.wait(timeout), "training did not finish"
+    at.run()
+    assert_clean(at)

@@ -1,0 +1,47 @@
+"""pages/common.py under AppTest: the warm-up, the missing-dataset box every page shows, and
+start-up without torch."""
+import pytest
+
+from tests.pages.conftest import ROOT, open_page
+
+
+def test_the_warm_up_runs():
+    from pages.common import warm_up_work
+
+    warm_up_work()  # raises if an import or the engine's API drifted
+
+
+# --- without the dataset ------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", [None, "dataset", "train", "predict"])
+def test_a_missing_dataset_is_one_clear_box_with_the_fix(no_dataset, page):
+    at = open_page(page)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "Fashion-MNIST is not on this server" in errors[0]
+    assert "apt-get install dataset-fashion-mnist" in errors[0] and "FASHION_MNIST_DIR" in errors[0]
+    assert at.button(key="download_dataset").label.startswith("Download Fashion-MNIST")
+
+
+# --- start-up -----------------------------------------------------------------------------
+
+def test_the_first_page_imports_neither_torch_nor_torchvision():
+    """Start-up stays fast: Home (and Predict) render without torch; the warm-up imports it
+    in the background afterwards."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+import pages.common as common
+common.warm_up = lambda: None
+at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60)
+at.run()
+assert not at.exception, at.exception
+at.switch_page("pages/predict.py").run()
+assert not at.exception, at.exception
+print(sorted(m for m in ("torch", "torchvision") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

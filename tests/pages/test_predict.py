@@ -1,0 +1,110 @@
+"""pages/predict.py under AppTest: the pretrained model, a random test image, uploads, the
+camera, checkpoints, a run from Train, and Predict without the dataset."""
+import io
+
+import numpy as np
+from PIL import Image
+
+from tests.pages.conftest import assert_clean, finish_training, open_page, store, texts
+
+
+def png(array: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_predict_page_renders_with_the_pretrained_model():
+    at = open_page("predict")
+    assert at.title[0].value == "Predict"
+    assert at.radio(key="predict_model").value == "pretrained"
+    assert at.segmented_control(key="predict_input").value == "Draw"
+    assert at.slider(key="brush").value == 24
+    assert "Draw a garment" in texts(at)
+
+
+def test_predict_a_random_test_image(dataset_available):
+    at = open_page("predict")
+    at.segmented_control(key="predict_input").set_value("Test image").run()
+    assert_clean(at)
+    assert "Prediction:" in texts(at) and "confident" in texts(at)
+    assert len(at.get("plotly_chart")) == 2  # probabilities, contributions
+    at.session_state["test_index"] = -1
+    at.button(key="another").click().run()  # draws a new random index
+    assert_clean(at)
+    assert 0 <= at.session_state["test_index"] < 10_000
+
+
+def test_predict_an_upload_and_refuse_a_non_image(dataset_available):
+    from model.data import load_split_numpy
+
+    images, labels = load_split_numpy("test")
+    trouser = images[np.flatnonzero(labels == 1)[0]]
+    photo = np.kron(255 - trouser, np.ones((8, 8), dtype=np.uint8))  # dark on white, 224x224
+    at = open_page("predict")
+    at.segmented_control(key="predict_input").set_value("Upload").run()
+    at.file_uploader(key="image_upload").upload("trouser.png", png(photo), "image/png").run()
+    assert_clean(at)
+    assert "Prediction: **Trouser" in texts(at)
+    at.file_uploader(key="image_upload").upload("notes.txt", b"hello, not a picture", "text/plain").run()
+    assert_clean(at)
+    assert any("Unsupported file" in e.value for e in at.error)
+
+
+def test_predict_with_an_uploaded_checkpoint_or_a_broken_one(tmp_path):
+    from model import checkpoint
+
+    at = open_page("predict")
+    at.radio(key="predict_model").set_value("upload").run()
+    assert "Choose a model" in texts(at)
+    at.file_uploader(key="checkpoint_upload").upload("bad.safetensors", b"\x80\x04 pickle", "application/octet-stream").run()
+    assert_clean(at)
+    assert any("pickle" in e.value.lower() for e in at.error)
+    data = checkpoint.to_bytes(checkpoint.load())
+    at.file_uploader(key="checkpoint_upload").upload("model.safetensors", data, "application/octet-stream").run()
+    assert_clean(at)
+    assert any("Loaded model.safetensors" in s.value for s in at.success)
+    assert "Draw a garment" in texts(at)
+
+
+def test_a_run_can_be_used_on_predict(dataset_available):
+    at = open_page("train")
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+    run = store(at).list()[0]
+    at.button(key="use_on_predict").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Predict"
+    assert at.radio(key="predict_model").value == f"run:{run.id}"
+
+
+def test_predict_still_works_without_the_dataset(no_dataset):
+    at = open_page("predict")
+    assert "Predict still works" in at.error[0].value
+    assert at.radio(key="predict_model").value == "pretrained"
+    at.segmented_control(key="predict_input").set_value("Upload").run()
+    photo = np.zeros((100, 100), dtype=np.uint8)
+    photo[20:80, 40:60] = 255
+    at.file_uploader(key="image_upload").upload("shape.png", png(photo), "image/png").run()
+    assert_clean(at)
+    assert "Prediction:" in texts(at)
+    at.segmented_control(key="predict_input").set_value("Test image").run()
+    assert_clean(at)
+    assert len(at.error) == 1  # still one box
+    assert any("test images come from fashion-mnist" in i.value.lower() for i in at.info)
+
+
+def test_a_photo_from_the_camera_is_predicted(dataset_available):
+    from model.data import load_split_numpy
+
+    images, labels = load_split_numpy("test")
+    bag = images[np.flatnonzero(labels == 8)[0]]
+    at = open_page("predict")
+    at.segmented_control(key="predict_input").set_value("Camera").run()
+    assert_clean(at)
+    photo = io.BytesIO()
+    Image.fromarray(np.kron(255 - bag, np.ones((10, 10), np.uint8))).convert("RGB").save(photo, "JPEG")
+    at.camera_input(key="camera").upload("photo.jpg", photo.getvalue(), "image/jpeg").run()
+    assert_clean(at)
+    assert "Prediction:" in texts(at)

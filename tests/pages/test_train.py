@@ -1,0 +1,237 @@
+"""pages/train.py under AppTest: every setting and the presets, training leaves a run with
+metrics in the session, Stop, divergence, shareable setups (query parameters), where runs are
+kept, and the training queue."""
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts
+
+SETTINGS = ["cfg_preset", "cfg_impl", "cfg_epochs", "cfg_lr", "cfg_batch_size", "cfg_optimizer", "cfg_schedule",
+            "cfg_normalize", "cfg_weight_decay", "cfg_init_std", "cfg_naive_softmax", "cfg_seed"]
+
+
+def test_train_page_has_every_setting_and_the_presets(dataset_available):
+    at = open_page("train")
+    assert at.title[0].value == "Train"
+    for key in SETTINGS:
+        assert key in at.session_state, key
+    assert at.selectbox(key="cfg_preset").value == "lesson"
+    assert at.radio(key="cfg_impl").value == "concise"
+    assert at.slider(key="cfg_epochs").value == 10
+    assert at.number_input(key="cfg_lr").value == 0.1
+    assert at.button(key="start").label == "Start training"
+    at.selectbox(key="cfg_preset").set_value("best").run()
+    assert_clean(at)
+    from model.config import PRESETS
+
+    best = PRESETS["best"]
+    assert at.selectbox(key="cfg_optimizer").value == best.optimizer
+    assert at.number_input(key="cfg_lr").value == best.lr
+    assert at.slider(key="cfg_epochs").value == best.epochs
+    assert at.checkbox(key="cfg_naive_softmax").disabled  # only the from-scratch softmax can be naive
+    assert "No runs yet" in texts(at)
+
+
+def test_a_short_training_leaves_a_run_with_metrics_in_the_session(dataset_available):
+    at = open_page("train")
+    at.radio(key="cfg_impl").set_value("scratch")
+    at.slider(key="cfg_epochs").set_value(2).run()
+    at.button(key="start").click().run()
+    assert_clean(at)
+    assert "start" not in [b.key for b in at.button]  # one training at a time per session: Start became Stop
+    assert at.button(key="stop_job")
+    finish_training(at)
+    runs = store(at).list()
+    assert len(runs) == 1
+    run = runs[0]
+    assert [h["epoch"] for h in run.history] == [1, 2]
+    assert run.config["impl"] == "scratch" and 0.75 < run.test_acc < 0.9
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{run.test_acc:.1%}" and metrics["Epochs"] == "2 of 2"
+    assert len(at.get("plotly_chart")) >= 3  # curves, confusion matrix, per-class accuracy
+    assert at.get("download_button")
+    assert not at.button(key="start").disabled and "stop_job" not in [b.key for b in at.button]
+
+    # A second run: both are listed and their curves can be overlaid.
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+    assert len(store(at).list()) == 2
+    assert len(at.multiselect(key="compare_runs").value) == 2
+    assert at.dataframe
+
+
+def test_stop_keeps_what_was_learned(dataset_available):
+    at = open_page("train")
+    at.slider(key="cfg_epochs").set_value(50).run()
+    at.button(key="start").click().run()
+    job = at.session_state["train_job"]
+    import time
+
+    deadline = time.time() + 60
+    while not job.snapshot().points and time.time() < deadline:
+        time.sleep(0.05)
+    at.run()
+    at.button(key="stop_job").click().run()
+    assert_clean(at)
+    assert job.finished and job.result.stopped
+    assert "the weights learned up to the stop are kept" in texts(at)
+    run = store(at).list()[0]
+    assert "stopped in epoch" in run.name and run.test_acc > 0.5
+
+
+def test_divergence_is_a_plain_message_and_keeps_the_last_good_weights(dataset_available):
+    at = open_page("train")
+    at.radio(key="cfg_impl").set_value("scratch").run()
+    at.checkbox(key="cfg_naive_softmax").check()
+    at.number_input(key="cfg_lr").set_value(10.0)
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+    errors = [e.value for e in at.error]
+    assert any("too large" in e and "smaller" in e for e in errors), errors
+    run = store(at).list()[0]
+    assert "diverged" in run.name
+    classifier = store(at).load_classifier(run.id)
+    assert np.isfinite(classifier.weight).all()
+
+
+# --- shareable setups (query parameters) --------------------------------------------------
+
+def open_link(query: dict, **env) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py")
+    at.query_params.update(query)
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def test_a_link_opens_the_same_setup(dataset_available):
+    at = open_link({"preset": "best", "lr": "0.003", "epochs": "7", "impl": "scratch", "optimizer": "momentum"})
+    assert at.selectbox(key="cfg_preset").value == "best"
+    assert at.number_input(key="cfg_lr").value == 0.003
+    assert at.slider(key="cfg_epochs").value == 7
+    assert at.radio(key="cfg_impl").value == "scratch"
+    assert at.selectbox(key="cfg_optimizer").value == "momentum"
+    assert at.selectbox(key="cfg_normalize").value == "standardize"  # from the preset
+    assert not at.warning
+    # The URL now holds the whole setup, and the share box shows it.
+    assert at.query_params["lr"] == "0.003" and at.query_params["epochs"] == "7"
+    assert any("lr=0.003" in c.value and "epochs=7" in c.value for c in at.code)
+
+
+def test_bad_values_in_a_link_are_corrected_with_a_visible_note(dataset_available):
+    at = open_link({"lr": "abc", "epochs": "100000", "batch_size": "-5", "optimizer": "rmsprop",
+                    "seed": "1.5", "preset": "fastest", "naive_softmax": "maybe"})
+    notes = "\n".join(w.value for w in at.warning)
+    from model.config import TrainConfig
+
+    from model.settings import Limits
+
+    limits, default = Limits(), TrainConfig()
+    assert "'abc'" in notes and "learning rate" in notes
+    assert "100000" in notes and str(limits.max_epochs) in notes
+    assert "'rmsprop'" in notes and "'fastest'" in notes and "'maybe'" in notes and "'1.5'" in notes
+    assert at.number_input(key="cfg_lr").value == default.lr
+    assert at.slider(key="cfg_epochs").value == limits.max_epochs
+    assert at.number_input(key="cfg_batch_size").value == limits.min_batch_size
+    assert at.selectbox(key="cfg_optimizer").value == default.optimizer
+    assert at.number_input(key="cfg_seed").value == default.seed
+    assert at.query_params["epochs"] == str(limits.max_epochs)  # the URL now holds what is used
+    # The notes stay until the learner changes a setting.
+    at.run()
+    assert at.warning
+    at.slider(key="cfg_epochs").set_value(3).run()
+    assert not at.warning
+
+
+def test_changing_a_setting_updates_the_url(dataset_available):
+    at = open_page("train")
+    at.number_input(key="cfg_lr").set_value(0.25).run()
+    assert at.query_params["lr"] == "0.25"
+    at.run()  # the page's own URL is not mistaken for a new link
+    assert at.number_input(key="cfg_lr").value == 0.25 and not at.warning
+
+
+# --- where runs are kept -------------------------------------------------------------------
+
+def train_one_epoch(at: AppTest) -> None:
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+
+
+def test_locally_a_run_is_saved_and_listed_in_a_fresh_session(dataset_available, fresh_settings):
+    at = open_page("train")
+    train_one_epoch(at)
+    assert (fresh_settings).is_dir() and len(list(fresh_settings.iterdir())) == 1
+    fresh = open_page("train")  # a new browser session (and, as far as the store knows, a restart)
+    runs = store(fresh).list()
+    assert len(runs) == 1
+    assert any(runs[0].name in str(s.value) for s in fresh.subheader)
+    assert "listed again after a restart" in texts(fresh)
+
+
+def test_hosted_runs_stay_in_their_session(dataset_available, monkeypatch):
+    from pages import common
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")
+    common._settings.clear()
+    at = open_page("train")
+    train_one_epoch(at)
+    assert len(store(at).list()) == 1
+    fresh = open_page("train")
+    assert store(fresh).list() == []
+    assert "No runs yet" in texts(fresh)
+    assert not Path(__import__("os").environ["SOFTMAX_STUDIO_RUNS_DIR"]).exists()  # nothing on disk
+
+
+def test_runs_can_be_renamed_and_deleted(dataset_available):
+    at = open_page("train")
+    train_one_epoch(at)
+    run = store(at).list()[0]
+    at.text_input(key=f"rename_{run.id}").set_value("my first model")
+    at.button(key="rename_run").click().run()
+    assert_clean(at)
+    assert store(at).get(run.id).name == "my first model"
+    assert any("my first model" in s.value for s in at.subheader)
+    at.text_input(key=f"rename_{run.id}").set_value("   ")
+    at.button(key="rename_run").click().run()
+    assert any("can't be empty" in e.value for e in at.error)
+    at.button(key="delete_run").click().run()
+    assert_clean(at)
+    assert store(at).list() == []
+    assert "No runs yet" in texts(at)
+
+
+# --- the training queue ------------------------------------------------------------------
+
+def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available, monkeypatch):
+    from pages import common
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
+    common._settings.clear()
+    common.training_queue.clear()
+    try:
+        first = open_page("train")
+        first.slider(key="cfg_epochs").set_value(50).run()
+        first.button(key="start").click().run()
+        second = open_page("train")  # another browser session
+        second.slider(key="cfg_epochs").set_value(1).run()
+        second.button(key="start").click().run()
+        assert_clean(second)
+        assert "You are number **1** in line" in texts(second)
+        second.button(key="stop_job").click().run()
+        assert_clean(second)
+        assert second.session_state["train_job"].status.value == "cancelled"
+        assert "cancelled before it started" in texts(second)
+        assert "start" in [b.key for b in second.button]
+        first.session_state["train_job"].stop()
+        finish_training(first)
+    finally:
+        common._settings.clear()
+        common.training_queue.clear()

@@ -239,7 +239,7 @@ def training_queue():
 
 
 def warm_up_work() -> None:
-    """Import what the Train and Predict pages need and run one tiny training of each kind."""
+    """Import what the Train and Predict pages need and run one tiny training."""
     import torch
 
     from model.config import preset
@@ -247,8 +247,9 @@ def warm_up_work() -> None:
 
     images = torch.zeros(512, 28, 28, dtype=torch.uint8)
     labels = torch.arange(512) % 10
-    for impl in ("concise", "scratch"):
-        train(preset("lesson", epochs=1, impl=impl), images, labels, images, labels)
+    # Scratch only: a concise run's torch.optim imports torch._dynamo (~110 MB) that an idle
+    # server should not carry; the first concise training pays that once.
+    train(preset("lesson", epochs=1, impl="scratch"), images, labels, images, labels)
     import safetensors.numpy  # noqa: F401 - checkpoints for the download button
     # Not pandas (or anything else that libraries probe in sys.modules): plotly would find it
     # half-imported while a page draws a chart, and fail.
@@ -267,6 +268,16 @@ def warm_up() -> threading.Thread:
     thread = threading.Thread(target=work, name="warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub-style table; cell text is escaped so a run name can't break the layout."""
+    def cell(value):
+        return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 # --- this session's runs -----------------------------------------------------------------

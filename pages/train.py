@@ -361,11 +361,12 @@ if records:
     else:
         st.subheader("Runs in this session")
         st.caption("On this shared server your runs live in this browser session only: download a model to keep it.")
-    st.dataframe([{"name": r.name, "test accuracy": r.test_acc, "epochs": len(r.history),
-                   "implementation": r.config.get("impl"), "optimizer": r.config.get("optimizer"),
-                   "learning rate": r.config.get("lr"), "batch size": r.config.get("batch_size")}
-                  for r in records], hide_index=True,
-                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    # A markdown table, not st.dataframe: that imports pandas and pyarrow (~70 MB per server,
+    # and a race with other sessions' charts while the import runs).
+    st.markdown(common.markdown_table(
+        ["name", "test accuracy", "epochs", "implementation", "optimizer", "learning rate", "batch size"],
+        [[r.name, f"{r.test_acc:.2%}" if r.test_acc is not None else "–", len(r.history), r.config.get("impl"),
+          r.config.get("optimizer"), r.config.get("lr"), r.config.get("batch_size")] for r in records]))
     compare = []
     if len(records) > 1:
         compare = st.multiselect("Compare: overlay the curves of", [r.id for r in records], key="compare_runs",

@@ -5,10 +5,16 @@ import pytest
 from tests.pages.conftest import ROOT, open_page
 
 
-def test_the_warm_up_runs():
-    from pages.common import warm_up_work
+def test_the_warm_up_loads_torch_but_not_the_optimizers_compiler():
+    import subprocess
+    import sys
 
-    warm_up_work()  # raises if an import or the engine's API drifted
+    # In a fresh interpreter: what the warm-up imports is what an idle server carries.
+    code = ("import sys; from pages.common import warm_up_work; warm_up_work(); "
+            "print('torch' in sys.modules, 'torch._dynamo' in sys.modules, 'pandas' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "False", "False"]
 
 
 # --- without the dataset ------------------------------------------------------------------

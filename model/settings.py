@@ -108,17 +108,23 @@ def _cgroup_cpu_quota(cgroup: Path) -> int | None:
         return None
 
 
+def training_cpus() -> int:
+    """CPUs for training: all but one, which stays free so pages and predictions answer
+    quickly while others train (on 2 cores: one training at a time)."""
+    return max(1, available_cpus() - 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     hosted: bool = False             # a shared public server: runs live in each browser session, never on disk
-    max_concurrent_trainings: int = field(default_factory=available_cpus)  # more wait in a queue
+    max_concurrent_trainings: int = field(default_factory=training_cpus)  # more wait in a queue
     runs_dir: Path = PROJECT_DIR / "runs"  # local mode saves every finished run here
     limits: Limits = Limits()        # hyperparameter bounds, applied to every training and link
 
     def torch_threads(self) -> int:
         """Threads each training may use so that all concurrent ones together fill, but don't
         oversubscribe, the CPUs (oversubscribed torch threads spin and slow everyone down)."""
-        return max(1, available_cpus() // self.max_concurrent_trainings)
+        return max(1, training_cpus() // self.max_concurrent_trainings)
 
 
 def _env_int(environ: Mapping[str, str], name: str, minimum: int) -> int | None:

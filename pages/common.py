@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import sys
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 import streamlit as st
@@ -398,6 +400,39 @@ def layout(fig, height: int, **extra):
     return fig
 
 
+# --- pandas and plotly, across sessions ---------------------------------------------------
+# The drawing canvas makes Streamlit import pandas (~70 MB, so nothing imports it up front).
+# While that import runs, pandas sits half-made in sys.modules, and plotly, building a figure
+# for another session, probes it and fails ("partially initialized module 'pandas'"). So that
+# first import and figure building take turns; once pandas is whole, nobody waits.
+_PANDAS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _pandas_gate():
+    if hasattr(sys.modules.get("pandas"), "Series"):
+        yield
+        return
+    with _PANDAS_LOCK:
+        yield
+
+
+def import_pandas() -> None:
+    """Call before a widget that imports pandas (the drawing canvas)."""
+    with _pandas_gate():
+        import pandas  # noqa: F401
+
+
+def figure_builder(build):
+    """A plotly figure builder that never runs while pandas is half-imported."""
+    @functools.wraps(build)
+    def guarded(*args, **kwargs):
+        with _pandas_gate():
+            return build(*args, **kwargs)
+    return guarded
+
+
+@figure_builder
 def curves_figure(runs: list[dict], height: int = 320):
     """Loss and accuracy against epochs for one or more runs.
 
@@ -440,6 +475,7 @@ def curves_figure(runs: list[dict], height: int = 320):
     return layout(fig, height)
 
 
+@figure_builder
 def probability_figure(probabilities: np.ndarray, height: int = 330):
     """The ten class probabilities as sorted horizontal bars, the top one highlighted."""
     import plotly.graph_objects as go
@@ -455,6 +491,7 @@ def probability_figure(probabilities: np.ndarray, height: int = 330):
     return layout(fig, height, margin=dict(l=10, r=10, t=10, b=10))
 
 
+@figure_builder
 def heatmap_figure(values: np.ndarray, height: int = 330, hover: str = "%{z:.3f}"):
     """A 28x28 signed map (red +, blue -), drawn square with row 0 at the top."""
     import plotly.graph_objects as go
@@ -468,6 +505,7 @@ def heatmap_figure(values: np.ndarray, height: int = 330, hover: str = "%{z:.3f}
     return layout(fig, height, margin=dict(l=10, r=10, t=10, b=10))
 
 
+@figure_builder
 def confusion_figure(matrix: np.ndarray, height: int = 460):
     import plotly.graph_objects as go
 
@@ -480,6 +518,7 @@ def confusion_figure(matrix: np.ndarray, height: int = 460):
     return layout(fig, height)
 
 
+@figure_builder
 def per_class_figure(accuracy: np.ndarray, height: int = 460):
     import plotly.graph_objects as go
 
@@ -495,6 +534,7 @@ def per_class_figure(accuracy: np.ndarray, height: int = 460):
 # Dataset figures are the same for everyone: built once per process (st.plotly_chart only reads them).
 
 @st.cache_resource(show_spinner=False)
+@figure_builder
 def class_counts_figure():
     import plotly.graph_objects as go
 
@@ -508,6 +548,7 @@ def class_counts_figure():
 
 
 @st.cache_resource(show_spinner=False)
+@figure_builder
 def histogram_figure(label: int | None):
     import plotly.graph_objects as go
 
@@ -521,6 +562,7 @@ def histogram_figure(label: int | None):
 
 
 @st.cache_resource(show_spinner=False)
+@figure_builder
 def pca_figure(split: str):
     import plotly.graph_objects as go
 

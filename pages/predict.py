@@ -206,11 +206,13 @@ def draw() -> None:
     with left:
         brush = st.slider("Brush", 4, 60, 24, key="brush", help="Thick strokes look more like the dataset's "
                                                                "filled silhouettes.")
+        common.import_pandas()  # st_canvas imports it; see common._pandas_gate
         canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                            height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
         st.caption("Draw one garment, light on dark like the dataset, and fill its shape. "
                    "Use the canvas toolbar to undo or clear.")
-        SEND_ON_STROKE_END(key="send_on_stroke_end")
+        # data=b"": a dict payload would make Streamlit import pandas to look for dataframes in it.
+        SEND_ON_STROKE_END(key="send_on_stroke_end", data=b"")
     objects = (canvas.json_data or {}).get("objects") or []
     prediction = None
     with right:

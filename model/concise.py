@@ -10,15 +10,12 @@ class ConciseSoftmaxRegression(nn.Sequential):
 
     def __init__(self, weight, bias):
         super().__init__(nn.Flatten(), nn.Linear(weight.shape[1], weight.shape[0]))
-        self.load(weight, bias)
+        with torch.no_grad():  # both implementations start from the same draw (train.initial_parameters)
+            self[1].weight.copy_(weight)
+            self[1].bias.copy_(bias)
 
     def weight_bias(self):
         return self[1].weight.detach().clone(), self[1].bias.detach().clone()
-
-    def load(self, weight, bias):
-        with torch.no_grad():
-            self[1].weight.copy_(weight)
-            self[1].bias.copy_(bias)
 
 
 def make_optimizer(params, kind, lr, weight_decay):

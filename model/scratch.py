@@ -90,11 +90,6 @@ class ScratchSoftmaxRegression:
     def weight_bias(self):
         return self.W.detach().T.clone(), self.b.detach().clone()
 
-    def load(self, weight, bias):
-        with torch.no_grad():
-            self.W.copy_(weight.T)
-            self.b.copy_(bias)
-
 
 class HandOptimizer:
     """Minibatch SGD, SGD with momentum and Adam, written out by hand.

@@ -318,7 +318,7 @@ def delete(run_id: str) -> None:
 
 def manage(record) -> None:
     """Rename and Delete, each behind a small popover so they don't clutter the results."""
-    c1, c2, _ = st.columns([1, 1, 5])
+    c1, c2, _ = st.columns([1.3, 1.2, 4.5])  # wide enough that "Rename" is not cut off
     with c1.popover("Rename", icon=":material/edit:", width="stretch"):
         st.text_input("New name", value=record.name, key=f"rename_{record.id}", max_chars=100)
         st.button("Save the name", key="rename_run", on_click=rename, args=(record.id,))

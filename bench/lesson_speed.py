@@ -1,8 +1,9 @@
 """The lesson's pipeline against ours, side by side, on the same machine and data.
 
 The lesson: torchvision FashionMNIST + ToTensor, DataLoader(batch 256, shuffle, 4 workers),
-nn.Sequential(Flatten, Linear), SGD lr 0.1, and a test evaluation through a DataLoader after
-each epoch (d2l's train_ch3). Ours: the `lesson` preset of model.train.
+nn.Sequential(Flatten, Linear), SGD lr 0.1, trained by d2l's train_ch3 (per-batch loss and
+accuracy sums, a test evaluation through the DataLoader after each epoch). Ours: the `lesson`
+preset of model.train, which reports the same metrics.
 
     python bench/lesson_speed.py              # 10 epochs each (~2 minutes on 2 cores)
     python bench/lesson_speed.py --epochs 2   # quicker; the ratio per epoch is what matters
@@ -23,8 +24,67 @@ from model.config import preset  # noqa: E402
 from model.train import train  # noqa: E402
 
 
+# d2l's own helpers (d2l/torch.py, v1.0.3), verbatim but for the Animator: it draws an SVG into
+# a Jupyter notebook after each epoch, which a script can't show; a print stands in for it.
+# `pip install d2l` would pin old torch and numpy, so the code is copied rather than imported.
+class Accumulator:
+    """For accumulating sums over `n` variables."""
+    def __init__(self, n):
+        self.data = [0.0] * n
+
+    def add(self, *args):
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def __getitem__(self, idx):
+        return self.data[idx]
+
+
+def accuracy(y_hat, y):
+    """Compute the number of correct predictions."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    cmp = y_hat.type(y.dtype) == y
+    return float(cmp.type(y.dtype).sum())
+
+
+def evaluate_accuracy(net, data_iter):
+    """Compute the accuracy for a model on a dataset."""
+    if isinstance(net, torch.nn.Module):
+        net.eval()
+    metric = Accumulator(2)
+    with torch.no_grad():
+        for X, y in data_iter:
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+def train_epoch_ch3(net, train_iter, loss, updater):
+    """The training loop defined in Chapter 3."""
+    if isinstance(net, torch.nn.Module):
+        net.train()
+    metric = Accumulator(3)
+    for X, y in train_iter:
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        updater.zero_grad()
+        l.mean().backward()
+        updater.step()
+        metric.add(float(l.sum()), accuracy(y_hat, y), y.numel())
+    return metric[0] / metric[2], metric[1] / metric[2]
+
+
+def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater, started):
+    """Train a model (defined in Chapter 3)."""
+    for epoch in range(num_epochs):
+        train_metrics = train_epoch_ch3(net, train_iter, loss, updater)
+        test_acc = evaluate_accuracy(net, test_iter)
+        print(f"  lesson epoch {epoch + 1}: train loss {train_metrics[0]:.3f}, test acc {test_acc:.4f} "
+              f"({time.perf_counter() - started:.1f} s so far)", flush=True)
+    return test_acc
+
+
 def lesson_pipeline(root: Path, epochs: int) -> tuple[float, float]:
-    """d2l's code, as the lesson writes it. Returns (seconds, final test accuracy)."""
+    """The lesson's cells, in order. Returns (seconds, final test accuracy)."""
     import torchvision
     from torch.utils import data
     from torchvision import transforms
@@ -37,26 +97,16 @@ def lesson_pipeline(root: Path, epochs: int) -> tuple[float, float]:
 
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-    net.apply(lambda m: nn.init.normal_(m.weight, std=0.01) if type(m) is nn.Linear else None)
+
+    def init_weights(m):
+        if type(m) == nn.Linear:
+            nn.init.normal_(m.weight, std=0.01)
+    net.apply(init_weights)
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(net.parameters(), lr=0.1)
     started = time.perf_counter()
-    for epoch in range(epochs):
-        net.train()
-        for X, y in train_iter:
-            l = loss(net(X), y)
-            trainer.zero_grad()
-            l.mean().backward()
-            trainer.step()
-        net.eval()
-        correct = total = 0
-        with torch.no_grad():
-            for X, y in test_iter:
-                correct += (net(X).argmax(1) == y).sum().item()
-                total += y.numel()
-        print(f"  lesson epoch {epoch + 1}: test acc {correct / total:.4f} "
-              f"({time.perf_counter() - started:.1f} s so far)", flush=True)
-    return time.perf_counter() - started, correct / total
+    test_acc = train_ch3(net, train_iter, test_iter, loss, epochs, trainer, started)
+    return time.perf_counter() - started, test_acc
 
 
 def main():

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import signal
 import subprocess
 import sys
@@ -184,6 +185,11 @@ def main(argv=None) -> int:
             print(f"(c) after {args.sessions} more sessions each trained a model: {after:7.1f} MB")
             print(f"    per additional session:                     {per:7.2f} MB   target < 5 MB"
                   f"  {'OK' if per < 5 else 'MISSED'}")
+            # RSS swings by tens of MB as trainings' buffers are freed and malloc keeps or returns
+            # them, so one end point against another is noisy: the least-squares slope over all
+            # sessions is the steadier estimate of what each one keeps.
+            slope = statistics.linear_regression(range(len(series)), series).slope if len(series) > 1 else per
+            print(f"    trend over the sessions (least squares):    {slope:7.2f} MB per session")
             print_breakdown(f"where the {args.sessions} sessions' memory goes", rss_by_origin(server.pid), warm_origins)
             if args.trace:
                 print_python_growth(before, python_snapshot(server.pid, env))

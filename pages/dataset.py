@@ -3,6 +3,7 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
+from model.classes import a_or_an
 from pages import common
 
 common.header("Dataset", "Fashion-MNIST: 60,000 training and 10,000 test images of clothing, 28×28 pixels of "
@@ -37,7 +38,7 @@ def browser():
         chosen = pool[start:start + GRID]
         where = f"from index {index:,} on"
         if start < len(pool) and pool[start] != index:
-            where += f" (image {index:,} is a {CLASSES[labels[index]]}, outside the chosen classes)"
+            where += f" (image {index:,} is {a_or_an(CLASSES[labels[index]])}, outside the chosen classes)"
     else:
         rng = np.random.default_rng(st.session_state.get("ds_seed", 0))
         chosen = np.sort(rng.choice(pool, size=min(GRID, len(pool)), replace=False))

@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
+from model.classes import a_or_an
 from model.checkpoint import CheckpointError
 from model.imageio import ImageError
 from pages import common
@@ -84,7 +85,7 @@ def show_answer(probabilities: np.ndarray, true_label: int | None = None, note: 
                 f"Runner-up: {CLASSES[second]} ({probabilities[second]:.0%}).")
         if true_label is not None:
             line += (" :green[:material/check_circle: Right.]" if true_label == top
-                     else f" :red[:material/cancel: Wrong: it is a {CLASSES[true_label]}.]")
+                     else f" :red[:material/cancel: Wrong: it is {a_or_an(CLASSES[true_label])}.]")
         st.markdown(line)
         if note:
             st.caption(note)
@@ -262,7 +263,7 @@ else:
             st.session_state.test_index = int(np.random.default_rng().integers(len(images)))
         index = st.session_state.test_index
         image28 = images[index]
-        st.image(common.enlarge(image28, 8), caption=f"Test image #{index}: a {CLASSES[labels[index]]}", width=224)
+        st.image(common.enlarge(image28, 8), caption=f"Test image #{index}: {a_or_an(CLASSES[labels[index]])}", width=224)
         st.caption("Test images are already 28×28 Fashion-MNIST pictures: the model reads them as they are.")
     started = time.perf_counter()
     probabilities = classifier.predict_proba(image28[None])[0]

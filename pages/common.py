@@ -339,30 +339,44 @@ def run_name(classifier) -> str:
 
 
 def collect_finished_job():
-    """If this session's training job has finished, save its run (once). Returns the job."""
+    """If this session's training job has finished, save its run (once). Returns the job.
+
+    A click's rerun can stop a script at any Streamlit call, st.session_state included. So
+    everything that touches session state comes before the save, and after it only plain
+    dicts are changed: the run can't be lost (marked saved, never saved) or saved twice."""
     job = st.session_state.get("train_job")
-    if job is None or not job.finished or st.session_state.get("train_job_saved") == job.id:
+    saved = st.session_state.setdefault("saved_jobs", {})  # job id -> run id (None: nothing to save)
+    if job is None or not job.finished or job.id in saved:
         return job
-    st.session_state.train_job_saved = job.id
-    if job.result is not None:
-        classifier = job.result.classifier()
-        try:
-            # The saved model's test accuracy is that of its final weights: for a stopped run
-            # these learned past the last full epoch, so the last epoch's number would be stale.
-            evaluation = evaluate(classifier)
-            classifier.metadata["test_acc"] = evaluation["accuracy"]
-        except DatasetError:
-            evaluation = None
-        try:
-            record = run_store().save(classifier, run_name(classifier))
-        except OSError as error:  # a full or read-only disk: keep the run in this session instead
-            st.session_state.runs_disk_error = f"{settings().runs_dir}: {error.strerror or error}"
-            record = run_store().save(classifier, run_name(classifier))
-        st.session_state.selected_run = record.id
-        st.session_state.setdefault("run_points", {})[record.id] = job.snapshot().points
-        if evaluation is not None:
-            st.session_state.setdefault("evaluations", {})[record.id] = evaluation
+    if job.result is None:  # cancelled in line, or failed before it learned anything
+        saved[job.id] = None
+        return job
+    points, evaluations = st.session_state.setdefault("run_points", {}), st.session_state.setdefault("evaluations", {})
+    store = run_store()
+    classifier = job.result.classifier()
+    try:
+        # The saved model's test accuracy is that of its final weights: for a stopped run
+        # these learned past the last full epoch, so the last epoch's number would be stale.
+        evaluation = evaluate(classifier)
+        classifier.metadata["test_acc"] = evaluation["accuracy"]
+    except DatasetError:
+        evaluation = None
+    try:
+        record = store.save(classifier, run_name(classifier))
+    except OSError as error:  # a full or read-only disk: keep the run in this session instead
+        st.session_state.runs_disk_error = f"{settings().runs_dir}: {error.strerror or error}"
+        record = run_store().save(classifier, run_name(classifier))
+    saved[job.id] = record.id  # no Streamlit call between the save and this line
+    points[record.id] = job.snapshot().points
+    if evaluation is not None:
+        evaluations[record.id] = evaluation
+    st.session_state.selected_run = record.id
     return job
+
+
+def job_saved(job) -> bool:
+    """Whether collect_finished_job has dealt with this job."""
+    return job.id in st.session_state.get("saved_jobs", {})
 
 
 # --- pictures ------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ else:
                "responsive, and Stop keeps what was learned so far.")
     if job is not None and job.status is Status.FAILED:
         st.error(job.error, icon=":material/error:")
-    elif job is not None and job.status is Status.CANCELLED and st.session_state.get("train_job_saved") == job.id:
+    elif job is not None and job.status is Status.CANCELLED and common.job_saved(job):
         st.info("The queued training was cancelled before it started.")
 
 

@@ -2,7 +2,7 @@
 start-up without torch."""
 import pytest
 
-from tests.pages.conftest import ROOT, open_page
+from tests.pages.conftest import ROOT, assert_clean, open_page, store
 
 
 def test_the_warm_up_loads_torch_but_not_the_optimizers_compiler_and_freezes_the_heap():
@@ -86,3 +86,46 @@ print(errors or "ok", hasattr(sys.modules["pandas"], "Series"))
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["ok", "True"]
+
+
+# --- a finished training's run -------------------------------------------------------------
+
+def test_a_click_that_interrupts_saving_a_finished_run_neither_loses_nor_doubles_it(dataset_available,
+                                                                                     monkeypatch):
+    """A click reruns the script: Streamlit stops the running one at its next Streamlit call
+    (st.session_state included). Simulate a click landing while a finished run is being
+    evaluated, then let the next script run in: the run must be there, once."""
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from pages import common
+
+    at = open_page("train", cfg_epochs=1)
+    at.button(key="start").click().run()
+    assert at.session_state["train_job"].wait(120)
+
+    clicked = []
+    evaluate, yield_point = common.evaluate, script_runner.ScriptRunner._maybe_handle_execution_control_request
+
+    def evaluate_then_click(classifier):
+        result = evaluate(classifier)
+        clicked.append(True)
+        return result
+
+    def stop_at_the_first_yield_after_the_click(self):
+        if clicked and self._is_in_script_thread():
+            clicked.clear()
+            raise StopException()
+        return yield_point(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(common, "evaluate", evaluate_then_click)
+        patch.setattr(script_runner.ScriptRunner, "_maybe_handle_execution_control_request",
+                      stop_at_the_first_yield_after_the_click)
+        at.run()  # the interrupted run
+    assert not clicked, "the simulated click never stopped the script"
+    at.run()
+    assert_clean(at)
+    runs = store(at).list()
+    assert len(runs) == 1 and "1 epoch" in runs[0].name
+    assert at.get("download_button")  # and its results are on the page

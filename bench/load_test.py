@@ -26,6 +26,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from model.settings import load_settings  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-TIMEOUT = 300_000  # ms: generous, a loaded 2-core machine is slow, but a hang still ends
+TIMEOUT = 120_000  # ms: generous, a loaded 2-core machine is slow, but a hang still ends
 QUEUED = re.compile(r"You are number \**(\d+)\** in line")  # the browser shows it bold, the protocol as **n**
 TEST_IMAGE = re.compile(r"Test image #\d+")
 
@@ -204,7 +205,13 @@ async def run_session(session: Session, browser, url: str, args, gates: list[Gat
         if await page.get_by_test_id("stException").count():
             session.errors.append("the page shows an exception")
     except Exception as error:  # noqa: BLE001 - one broken session is a result, not the end of the test
-        session.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+        shot = Path(tempfile.gettempdir()) / f"load-test-session-{session.index}.png"
+        try:
+            await page.screenshot(path=str(shot), full_page=True)
+        except Exception:  # noqa: BLE001 - the page may be gone
+            shot = None
+        session.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}"
+                              + (f" (screenshot: {shot})" if shot else ""))
         for gate in gates:
             if not gate.open.is_set():
                 gate.arrive()
@@ -352,7 +359,7 @@ async def main_async(args) -> int:
 
     errors = [f"session {s.index}: {e}" for s in sessions for e in s.errors]
     tracebacks = log[1].count("Traceback") if log else 0
-    print(f"\nerrors: {len(errors)} in the browsers, "
+    print(f"\nerrors: {len(errors)} in the sessions, "
           + (f"{tracebacks} tracebacks in the server log ({log[0]})" if log else "server log not visible"))
     for error in errors:
         print(f"  {error}")

@@ -73,45 +73,61 @@ def has_torch(pid: int) -> bool:
     return "libtorch_cpu" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0):
-    """Start the app as users run it, wait for its health check, stop it afterwards."""
-    port = _free_port()
-    log = Path(tempfile.mkstemp(prefix="softmax-studio-server-", suffix=".log")[1])
+def start_server(env: dict[str, str] | None = None, log: Path | None = None, watch_files: bool = False,
+                 timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
+    """(process, url) of `streamlit run app.py` as users run it, once /_stcore/health answers.
+    Its output goes to `log` (a temporary file if None)."""
+    port = free_port()
+    log = log or Path(tempfile.mkstemp(prefix="softmax-studio-server-", suffix=".log")[1])
+    log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-               f"--server.port={port}", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+               f"--server.port={port}", "--browser.gatherUsageStats=false"]
+    if not watch_files:  # the watcher would walk .venv inside the checkout for nothing
+        command.append("--server.fileWatcherType=none")
     with open(log, "wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({proc.returncode}); see {log}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer its health check in {timeout:.0f} s; see {log}")
-            time.sleep(0.3)
-        yield Server(url, proc.pid, log)
-    finally:
-        proc.terminate()
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}); see {log}")
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_server(process)
+            raise RuntimeError(f"the server did not answer its health check in {timeout:.0f} s; see {log}")
+        time.sleep(0.05)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str] | None = None, log: Path | None = None):
+    """start_server for a `with` block: yields a Server, stops it afterwards."""
+    log = log or Path(tempfile.mkstemp(prefix="softmax-studio-server-", suffix=".log")[1])
+    process, url = start_server(env, log)
+    try:
+        yield Server(url, process.pid, log)
+    finally:
+        stop_server(process)
 
 
 @contextmanager

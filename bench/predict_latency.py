@@ -64,7 +64,8 @@ def server_side(repeats: int = 50) -> None:
 def end_to_end(strokes: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server
+    from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server
+    from tests.browser.conftest import VIEWPORT, start_server
 
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
                                  log_name="predict_latency.log")

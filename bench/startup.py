@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server  # noqa: E402
+from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
+from tests.browser.conftest import VIEWPORT, start_server  # noqa: E402
 
 FIRST_CONTENT = "The model in three formulas"
 

@@ -64,7 +64,8 @@ def server_time() -> None:
 def browser_times() -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server, wait_until_idle
+    from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server
+    from tests.browser.conftest import VIEWPORT, start_server, wait_until_idle
 
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
                                  log_name="ui_timings.log")

@@ -2,61 +2,21 @@
 
 Screenshots go to tests/artifacts/ (git-ignored)."""
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server
+from bench.appserver import start_server as start_app_server
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 1280, "height": 900}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(env: dict | None = None, log_name: str = "server.log", watch_files: bool = False):
-    """(process, url) of `streamlit run app.py`, once /_stcore/health answers."""
-    port = free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / log_name, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"] +
-        # The watcher would walk .venv inside the checkout for nothing: tests never edit code.
-        ([] if watch_files else ["--server.fileWatcherType", "none"]),
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}; see {ARTIFACTS / log_name}")
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read()
-            return process, url
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("streamlit did not become healthy within 60 s")
-
-
-def stop_server(process) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    """(process, url) of `streamlit run app.py`, logging to tests/artifacts/<log_name>."""
+    return start_app_server(env, ARTIFACTS / log_name, watch_files, timeout=60)
 
 
 @pytest.fixture(scope="session")

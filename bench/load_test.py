@@ -240,8 +240,9 @@ async def run_session_ws(session: Session, url: str, args, gates: list[Gate]) ->
                     session.errors.append("Stop in the queue did not confirm the cancellation")
                 await start_training_ws(session, app)
 
-            await app.open("predict")
-            session.timed("Open Predict and show a first test-image answer", await app.choose("predict_input", "Test image"))
+            opened = await app.open("predict")
+            session.timed("Open Predict and show a first test-image answer",
+                          opened + await app.choose("predict_input", "Test image"))
             await predict_ws(session, app, args.predictions, "while trainings run")
 
             await app.open("train", train_query)

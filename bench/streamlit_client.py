@@ -5,7 +5,9 @@ would eat.
 It sends what the app's frontend sends (`BackMsg.rerun_script` with the page, the query
 string and widget states, fragment reruns for `st.fragment(run_every=...)`) and reads what the
 server sends back (`ForwardMsg`: elements, navigation, script finished). Widgets are found by
-their `key`, the way the app's tests find them.
+their `key`, the way the app's tests find them. Only what this user set is sent (buttons as
+triggers); the server keeps every other widget's value from the run before, as it does for a
+browser's.
 
     async with StreamlitClient("http://localhost:8501") as app:
         await app.open("train", query="preset=lesson&epochs=2")
@@ -120,9 +122,14 @@ class StreamlitClient:
         state.fragment_id = fragment_id
         state.widget_states.widgets.extend([*self.states.values(), *extra])
         started = time.perf_counter()
-        await self._ws.send(message.SerializeToString())
+        try:
+            await self._ws.send(message.SerializeToString())
+        except websockets.ConnectionClosed:
+            raise AppError("the server closed the connection") from None
         status = await asyncio.wait_for(self._finished.get(), self.timeout)
         took = time.perf_counter() - started
+        if status is None:
+            raise AppError("the server closed the connection")
         if status not in DONE:
             raise AppError(f"the script run ended with {ForwardMsg.ScriptFinishedStatus.Name(status)}")
         if self.has("exception"):
@@ -130,31 +137,37 @@ class StreamlitClient:
         return took
 
     async def _read(self) -> None:
-        async for frame in self._ws:
-            message = ForwardMsg.FromString(frame)
-            kind = message.WhichOneof("type")
-            if kind == "new_session" and not message.metadata.run.fragment_ids:
-                # A whole-page run starts (asked for, or an st.rerun()): the page is drawn afresh.
-                self.elements, self._drawn, self.widgets = [], {}, {}
-            elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                element = message.delta.new_element
-                # A fragment rerun redraws its own part: replace what sat at the same place.
-                path = tuple(message.metadata.delta_path)
-                if path in self._drawn:
-                    self.elements[self._drawn[path]] = element
-                else:
-                    self._drawn[path] = len(self.elements)
-                    self.elements.append(element)
-                widget = getattr(element, element.WhichOneof("type") or "", None)
-                match = KEY.match(getattr(widget, "id", "") or "")
-                if match:
-                    self.widgets[match.group(1)] = widget.id
-            elif kind == "navigation":
-                self.pages = {p.url_pathname: p.page_script_hash for p in message.navigation.app_pages}
-                self.page_hash = message.navigation.page_script_hash  # the page st.navigation ran
-            elif kind == "page_info_changed":
-                self.query = message.page_info_changed.query_string
-            elif kind == "auto_rerun":
-                self.fragment = (message.auto_rerun.fragment_id, message.auto_rerun.interval)
-            elif kind == "script_finished" and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                await self._finished.put(message.script_finished)
+        try:
+            async for frame in self._ws:
+                self._handle(ForwardMsg.FromString(frame))
+        except websockets.ConnectionClosed:
+            pass
+        await self._finished.put(None)  # whoever waits for a run to finish hears it won't
+
+    def _handle(self, message: ForwardMsg) -> None:
+        kind = message.WhichOneof("type")
+        if kind == "new_session" and not message.metadata.run.fragment_ids:
+            # A whole-page run starts (asked for, or an st.rerun()): the page is drawn afresh.
+            self.elements, self._drawn, self.widgets = [], {}, {}
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            # A fragment rerun redraws its own part: replace what sat at the same place.
+            path = tuple(message.metadata.delta_path)
+            if path in self._drawn:
+                self.elements[self._drawn[path]] = element
+            else:
+                self._drawn[path] = len(self.elements)
+                self.elements.append(element)
+            widget = getattr(element, element.WhichOneof("type") or "", None)
+            match = KEY.match(getattr(widget, "id", "") or "")
+            if match:
+                self.widgets[match.group(1)] = widget.id
+        elif kind == "navigation":
+            self.pages = {p.url_pathname: p.page_script_hash for p in message.navigation.app_pages}
+            self.page_hash = message.navigation.page_script_hash  # the page st.navigation ran
+        elif kind == "page_info_changed":
+            self.query = message.page_info_changed.query_string
+        elif kind == "auto_rerun":
+            self.fragment = (message.auto_rerun.fragment_id, message.auto_rerun.interval)
+        elif kind == "script_finished" and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            self._finished.put_nowait(message.script_finished)

@@ -50,3 +50,16 @@ def test_a_missing_widget_is_a_clear_error(hosted_url):
 
     with pytest.raises(AppError, match="no widget with key 'no_such_button'"):
         asyncio.run(click_nothing())
+
+
+def test_a_server_that_goes_away_is_a_clear_error_not_a_hang():
+    process, url = start_server(log_name="server-websocket-stopped.log")
+
+    async def click_after_the_server_stops():
+        async with StreamlitClient(url, timeout=30) as app:
+            await app.open("")
+            stop_server(process)
+            await app.open("dataset")
+
+    with pytest.raises(AppError, match="closed the connection"):
+        asyncio.run(click_after_the_server_stops())

@@ -108,190 +108,208 @@ async def timed(session: Session, action: str, awaitable):
     return result
 
 
-async def start_training(session: Session, page) -> str:
-    """Press Start; returns "running" or "queued" (recording the position), timing the response."""
-    await page.locator(".st-key-start button").click()
-    started = time.perf_counter()
-    running, queued = page.get_by_test_id("stProgress"), page.get_by_text(QUEUED)
-    await running.or_(queued).first.wait_for(timeout=TIMEOUT)
-    session.timed("Start training: page shows progress or place in line", time.perf_counter() - started)
-    if await queued.count():
-        session.queue_positions.append(int(QUEUED.search(await queued.first.inner_text()).group(1)))
-        return "queued"
-    return "running"
+class NoAnswer(Exception):
+    """A click for another test image showed no answer; the message says what was seen."""
 
 
-async def cancel_in_queue(session: Session, page) -> None:
-    await page.locator(".st-key-stop_job button").click()  # in line, Stop leaves the line
-    await timed(session, "Cancel while queued: page confirms",
-                page.get_by_text("cancelled before it started").wait_for(timeout=TIMEOUT))
+class BrowserUser:
+    """A session in its own Chromium context (like a separate person), clicking the page."""
 
+    def __init__(self, session: Session, browser, url: str):
+        self.session, self.browser, self.url = session, browser, url
+        self.evidence = ""  # where to look when this session failed
 
-async def open_page(page, name: str) -> None:
-    """In-app navigation (the same session), like clicking the top bar."""
-    await page.get_by_role("link", name=name, exact=True).first.click()
+    async def __aenter__(self) -> "BrowserUser":
+        self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = await self.context.new_page()
+        self.clock = ServerClock(self.page)
+        self.page.on("pageerror", lambda error: self.session.errors.append(f"browser error: {error}"))
+        return self
 
+    async def __aexit__(self, kind, error, traceback) -> None:
+        if kind is not None:  # a screenshot of the page as the failure left it
+            shot = Path(tempfile.gettempdir()) / f"load-test-session-{self.session.index}.png"
+            try:
+                await self.page.screenshot(path=str(shot), full_page=True)
+                self.evidence = f" (screenshot: {shot})"
+            except Exception:  # noqa: BLE001 - the page may be gone
+                pass
+        await self.context.close()
 
-async def show_test_images(page) -> None:
-    """Switch Predict to its test-image input (it resets when the user leaves the page)."""
-    await page.locator(".st-key-predict_input").get_by_text("Test image").click()
-    await page.get_by_text(re.compile(r"^Test image #\d+")).first.wait_for(timeout=TIMEOUT)
+    async def open_link(self, query: str) -> None:
+        await self.page.goto(f"{self.url}/train?{query}")
+        await self.page.locator(".st-key-start button").wait_for(timeout=TIMEOUT)
 
+    async def start(self) -> int | None:
+        """Press Start; the place in line shown, or None when it runs at once."""
+        await self.page.locator(".st-key-start button").click()
+        queued = self.page.get_by_text(QUEUED)
+        await self.page.get_by_test_id("stProgress").or_(queued).first.wait_for(timeout=TIMEOUT)
+        return int(QUEUED.search(await queued.first.inner_text()).group(1)) if await queued.count() else None
 
-async def predict_test_images(session: Session, page, clock: ServerClock, count: int, label: str) -> None:
-    """Ask for `count` predictions on random test images, timing click -> new answer shown,
-    and the server's part of it."""
-    caption = page.get_by_text(re.compile(r"^Test image #\d+"))
-    for _ in range(count):
-        before, runs = await caption.first.inner_text(), len(clock.durations)
-        await page.locator(".st-key-another button").click()
+    async def cancel_in_queue(self) -> None:
+        await self.page.locator(".st-key-stop_job button").click()  # in line, Stop leaves the line
+        await self.page.get_by_text("cancelled before it started").wait_for(timeout=TIMEOUT)
+
+    async def open(self, name: str) -> None:
+        """In-app navigation (the same session), like clicking the top bar."""
+        await self.page.get_by_role("link", name=name, exact=True).first.click()
+
+    async def show_test_images(self) -> None:
+        """Open Predict on its test-image input (it resets when the user leaves the page)."""
+        await self.open("Predict")
+        await self.page.locator(".st-key-predict_input").get_by_text("Test image").click()
+        await self.page.get_by_text(re.compile(r"^Test image #\d+")).first.wait_for(timeout=TIMEOUT)
+
+    async def predict_another(self) -> tuple[float, float | None] | None:
+        """Timed from the click to the new answer on screen, and the server's part of it."""
+        before = await self.page.get_by_text(re.compile(r"^Test image #\d+")).first.inner_text()
+        runs = len(self.clock.durations)
+        await self.page.locator(".st-key-another button").click()
         started = time.perf_counter()
         try:
-            await page.wait_for_function(
+            await self.page.wait_for_function(
                 "([before]) => [...document.querySelectorAll('[data-testid=stImageCaption]')]"
                 ".some(e => e.innerText.startsWith('Test image #') && e.innerText !== before)",
                 arg=[before], timeout=10_000)
         except Exception:  # noqa: BLE001 - the same image twice in a row (1 in 10,000), or a hang
-            session.errors.append(f"a prediction showed no new answer within 10 s ({label})")
-            continue
-        session.timed(f"Predict a test image ({label})", time.perf_counter() - started)
+            raise NoAnswer("a prediction showed no new answer within 10 s") from None
+        seconds = time.perf_counter() - started
         for _ in range(100):  # "script finished" follows the last change by a moment
-            if len(clock.durations) > runs:
-                session.timed(f"  server side of it, {label} (rerun -> script finished)", clock.durations[-1])
-                break
+            if len(self.clock.durations) > runs:
+                return seconds, self.clock.durations[-1]
             await asyncio.sleep(0.05)
+        return seconds, None
+
+    async def wait_for_results(self) -> None:
+        await self.open("Train")
+        await self.page.locator(".st-key-download_model").wait_for(timeout=TIMEOUT)
+
+    async def runs_seen(self) -> list[str]:
+        if await self.page.get_by_test_id("stException").count():
+            self.session.errors.append("the page shows an exception")
+        models = self.page.locator(".st-key-predict_model")
+        if await models.locator("[data-baseweb=select]").count():  # a menu: more than four runs listed
+            return ["(a menu of more than four runs)"]
+        return [line.strip() for line in (await models.inner_text()).splitlines() if re.search(r"\blr \d", line)]
+
+
+class SocketUser:
+    """A session over the app's websocket (bench/streamlit_client.py): each step ends when the
+    server says "script finished", so its times are the server's own."""
+
+    def __init__(self, session: Session, url: str):
+        self.session, self.app = session, StreamlitClient(url)
+        self.evidence = ""
+
+    async def __aenter__(self) -> "SocketUser":
+        await self.app.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.app.__aexit__(*exc)
+
+    async def open_link(self, query: str) -> None:
+        await self.app.open("train", query)
+        self.train_query = self.app.query  # the page rewrites it with every setting
+
+    async def start(self) -> int | None:
+        await self.app.click("start")
+        queued = QUEUED.search(self.app.text())
+        if queued:
+            return int(queued.group(1))
+        if not self.app.has("progress") and "download_model" not in self.app.widgets:
+            self.session.errors.append("Start training showed neither progress nor a place in line")
+        return None
+
+    async def cancel_in_queue(self) -> None:
+        await self.app.click("stop_job")
+        if "cancelled before it started" not in self.app.text():
+            self.session.errors.append("Stop in the queue did not confirm the cancellation")
+
+    async def show_test_images(self) -> None:
+        await self.app.open("predict")
+        await self.app.choose("predict_input", "Test image")
+
+    async def predict_another(self) -> tuple[float, float | None] | None:
+        before = TEST_IMAGE.search(self.app.text())
+        seconds = await self.app.click("another")
+        after = TEST_IMAGE.search(self.app.text())
+        if after is None or "Classified on the server" not in self.app.text():
+            raise NoAnswer("a prediction showed no answer")
+        if before is not None and after.group() == before.group():
+            return None  # the same image twice in a row (1 in 10,000): not a new answer to time
+        return seconds, None
+
+    async def wait_for_results(self) -> None:
+        await self.app.open("train", self.train_query)
+        while "download_model" not in self.app.widgets:  # the live fragment's polls, until the results
+            if self.app.fragment is None:
+                raise RuntimeError("the Train page shows neither a running job nor its results")
+            await self.app.poll_fragment()
+
+    async def runs_seen(self) -> list[str]:
+        return [option for option in self.app.element("predict_model").options if re.search(r"\blr \d", option)]
+
+
+async def start_training(session: Session, user) -> bool:
+    """Press Start, timing the page's answer; whether it put this session in line."""
+    position = await timed(session, "Start training: page shows progress or place in line", user.start())
+    if position is not None:
+        session.queue_positions.append(position)
+    return position is not None
+
+
+async def predict_test_images(session: Session, user, count: int, label: str) -> None:
+    for _ in range(count):
+        started = time.perf_counter()
+        try:
+            answer = await user.predict_another()
+        except NoAnswer as error:
+            session.errors.append(f"{error} ({label})")
+            continue
+        if answer is None:
+            continue
+        seconds, server = answer
+        session.timed(f"Predict a test image ({label})", seconds)
+        if server is not None:
+            session.timed(f"  server side of it, {label} (rerun -> script finished)", server)
+        if label == "while trainings run":
+            session.predicted_at.append((started, seconds))
         await asyncio.sleep(0.3)  # a person looks at the answer before the next click
 
 
-async def run_session(session: Session, browser, url: str, args, gates: list[Gate]) -> None:
-    all_loaded, all_trained = gates
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = await context.new_page()
-    clock = ServerClock(page)
-    page.on("pageerror", lambda error: session.errors.append(f"browser error: {error}"))
-    try:
-        started = time.perf_counter()
-        await page.goto(f"{url}/train?preset=lesson&epochs={args.epochs}&lr={session.lr}&seed={session.index}")
-        await page.locator(".st-key-start button").wait_for(timeout=TIMEOUT)
-        session.timed("Open a shared Train link", time.perf_counter() - started)
-        await all_loaded.pass_()
-
-        late = session.index == args.sessions - 1
-        if late:
-            await asyncio.sleep(1.0)  # everyone else is in line or training by now
-        state = await start_training(session, page)
-        if late and state == "queued":
-            await cancel_in_queue(session, page)
-            await start_training(session, page)
-
-        await open_page(page, "Predict")
-        await timed(session, "Open Predict and show a first test-image answer", show_test_images(page))
-        await predict_test_images(session, page, clock, args.predictions, "while trainings run")
-
-        await open_page(page, "Train")
-        await timed(session, "Back on Train: the finished run's results shown",
-                    page.locator(".st-key-download_model").wait_for(timeout=TIMEOUT))
-        await all_trained.pass_()
-
-        await open_page(page, "Predict")
-        await show_test_images(page)
-        await predict_test_images(session, page, clock, args.predictions, "idle server")
-        models = page.locator(".st-key-predict_model")
-        if await models.locator("[data-baseweb=select]").count():  # a menu: more than four runs listed
-            session.runs_seen = ["(a menu of more than four runs)"]
-        else:  # run names carry their learning rate: "concise, lr 0.13, 2 epochs, 80.1%"
-            session.runs_seen = [line.strip() for line in (await models.inner_text()).splitlines()
-                                 if re.search(r"\blr \d", line)]
-        if await page.get_by_test_id("stException").count():
-            session.errors.append("the page shows an exception")
-    except Exception as error:  # noqa: BLE001 - one broken session is a result, not the end of the test
-        shot = Path(tempfile.gettempdir()) / f"load-test-session-{session.index}.png"
-        try:
-            await page.screenshot(path=str(shot), full_page=True)
-        except Exception:  # noqa: BLE001 - the page may be gone
-            shot = None
-        session.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}"
-                              + (f" (screenshot: {shot})" if shot else ""))
-        for gate in gates:
-            if not gate.open.is_set():
-                gate.arrive()
-    finally:
-        await context.close()
-
-
-async def run_session_ws(session: Session, url: str, args, gates: list[Gate]) -> None:
-    """The same visit as run_session, over the websocket: each action is timed from the message
-    leaving this process to the server's "script finished"."""
+async def visit(session: Session, user, args, gates: list[Gate]) -> None:
+    """What each person in the class does, whichever way they reach the app."""
     all_loaded, all_trained = gates
     try:
-        async with StreamlitClient(url) as app:
-            session.timed("Open a shared Train link", await app.open(
-                "train", f"preset=lesson&epochs={args.epochs}&lr={session.lr}&seed={session.index}"))
-            train_query = app.query
+        async with user:
+            await timed(session, "Open a shared Train link", user.open_link(
+                f"preset=lesson&epochs={args.epochs}&lr={session.lr}&seed={session.index}"))
             await all_loaded.pass_()
 
             late = session.index == args.sessions - 1
             if late:
-                await asyncio.sleep(1.0)
-            state = await start_training_ws(session, app)
-            if late and state == "queued":
-                session.timed("Cancel while queued: page confirms", await app.click("stop_job"))
-                if "cancelled before it started" not in app.text():
-                    session.errors.append("Stop in the queue did not confirm the cancellation")
-                await start_training_ws(session, app)
+                await asyncio.sleep(1.0)  # everyone else is in line or training by now
+            if await start_training(session, user) and late:
+                await timed(session, "Cancel while queued: page confirms", user.cancel_in_queue())
+                await start_training(session, user)
 
-            opened = await app.open("predict")
-            session.timed("Open Predict and show a first test-image answer",
-                          opened + await app.choose("predict_input", "Test image"))
-            await predict_ws(session, app, args.predictions, "while trainings run")
+            await timed(session, "Open Predict and show a first test-image answer", user.show_test_images())
+            await predict_test_images(session, user, args.predictions, "while trainings run")
 
-            await app.open("train", train_query)
-            started = time.perf_counter()
-            while "download_model" not in app.widgets:  # the live fragment's polls, until the results
-                if app.fragment is None:
-                    raise RuntimeError("the Train page shows neither a running job nor its results")
-                await app.poll_fragment()
+            await timed(session, "Back on Train: the finished run's results shown", user.wait_for_results())
             session.results_at = time.perf_counter()
-            session.timed("Back on Train: the finished run's results shown", session.results_at - started)
             await all_trained.pass_()
 
-            await app.open("predict")
-            await app.choose("predict_input", "Test image")
-            await predict_ws(session, app, args.predictions, "idle server")
-            models = app.element("predict_model")
-            session.runs_seen = [option for option in models.options if re.search(r"\blr \d", option)]
+            await user.show_test_images()
+            await predict_test_images(session, user, args.predictions, "idle server")
+            session.runs_seen = await user.runs_seen()
     except Exception as error:  # noqa: BLE001 - one broken session is a result, not the end of the test
-        session.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+        session.errors.append(f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}{user.evidence}")
         for gate in gates:
             if not gate.open.is_set():
                 gate.arrive()
-
-
-async def start_training_ws(session: Session, app) -> str:
-    session.timed("Start training: page shows progress or place in line", await app.click("start"))
-    queued = QUEUED.search(app.text())
-    if queued:
-        session.queue_positions.append(int(queued.group(1)))
-        return "queued"
-    if not app.has("progress") and "download_model" not in app.widgets:
-        session.errors.append("Start training showed neither progress nor a place in line")
-    return "running"
-
-
-async def predict_ws(session: Session, app, count: int, label: str) -> None:
-    for _ in range(count):
-        before = TEST_IMAGE.search(app.text())
-        started = time.perf_counter()
-        seconds = await app.click("another")
-        after = TEST_IMAGE.search(app.text())
-        if after is None or "Classified on the server" not in app.text():
-            session.errors.append(f"a prediction showed no answer ({label})")
-        elif before is not None and after.group() == before.group():
-            continue  # the same image twice in a row (1 in 10,000): not a new answer to time
-        session.timed(f"Predict a test image ({label})", seconds)
-        if label == "while trainings run":
-            session.predicted_at.append((started, seconds))
-        await asyncio.sleep(0.3)  # a person looks at the answer before the next click
 
 
 def summary(values: list[float]) -> str:
@@ -325,11 +343,11 @@ async def main_async(args) -> int:
     with target(args.url) as (url, read_log):
         started = time.perf_counter()
         if args.driver == "websocket":
-            await asyncio.gather(*(run_session_ws(s, url, args, gates) for s in sessions))
+            await asyncio.gather(*(visit(s, SocketUser(s, url), args, gates) for s in sessions))
         else:
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                await asyncio.gather(*(run_session(s, browser, url, args, gates) for s in sessions))
+                await asyncio.gather(*(visit(s, BrowserUser(s, browser, url), args, gates) for s in sessions))
                 await browser.close()
         took = time.perf_counter() - started
         log = read_log()

@@ -73,18 +73,17 @@ def has_torch(pid: int) -> bool:
     return "libtorch_cpu" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str] | None = None, log: Path | None = None, watch_files: bool = False,
+def start_server(env: dict[str, str] | None, log: Path, watch_files: bool = False,
                  timeout: float = 90.0) -> tuple[subprocess.Popen, str]:
     """(process, url) of `streamlit run app.py` as users run it, once /_stcore/health answers.
-    Its output goes to `log` (a temporary file if None)."""
-    port = free_port()
-    log = log or Path(tempfile.mkstemp(prefix="softmax-studio-server-", suffix=".log")[1])
+    Its output goes to `log`."""
+    port = _free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
                f"--server.port={port}", "--browser.gatherUsageStats=false"]

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile

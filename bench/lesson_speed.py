@@ -21,43 +21,15 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from model.data import FILES, locate, load_split  # noqa: E402
 from model.config import preset  # noqa: E402
+from model.scratch import Accumulator, accuracy, evaluate_accuracy  # noqa: E402
 from model.train import train  # noqa: E402
 
 
-# d2l's own helpers (d2l/torch.py, v1.0.3), verbatim but for the Animator: it draws an SVG into
-# a Jupyter notebook after each epoch, which a script can't show; a print stands in for it.
-# `pip install d2l` would pin old torch and numpy, so the code is copied rather than imported.
-class Accumulator:
-    """For accumulating sums over `n` variables."""
-    def __init__(self, n):
-        self.data = [0.0] * n
-
-    def add(self, *args):
-        self.data = [a + float(b) for a, b in zip(self.data, args)]
-
-    def __getitem__(self, idx):
-        return self.data[idx]
-
-
-def accuracy(y_hat, y):
-    """Compute the number of correct predictions."""
-    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
-        y_hat = y_hat.argmax(axis=1)
-    cmp = y_hat.type(y.dtype) == y
-    return float(cmp.type(y.dtype).sum())
-
-
-def evaluate_accuracy(net, data_iter):
-    """Compute the accuracy for a model on a dataset."""
-    if isinstance(net, torch.nn.Module):
-        net.eval()
-    metric = Accumulator(2)
-    with torch.no_grad():
-        for X, y in data_iter:
-            metric.add(accuracy(net(X), y), y.numel())
-    return metric[0] / metric[1]
-
-
+# d2l's train_epoch_ch3 and train_ch3 (d2l/torch.py, v1.0.3), verbatim but for the Animator: it
+# draws an SVG into a Jupyter notebook after each epoch, which a script can't show; a print stands
+# in for it. Their helpers (Accumulator, accuracy, evaluate_accuracy) are the lesson's code that
+# model/scratch.py already holds. `pip install d2l` would pin old torch and numpy, so nothing is
+# imported from it.
 def train_epoch_ch3(net, train_iter, loss, updater):
     """The training loop defined in Chapter 3."""
     if isinstance(net, torch.nn.Module):

@@ -338,13 +338,21 @@ def run_name(classifier) -> str:
                      ([f"{acc:.1%}"] if isinstance(acc, float) else []))
 
 
+def training_slot() -> dict:
+    """This session's training job, as slot["job"].
+
+    A click's rerun can stop a script at any Streamlit call, st.session_state included. The
+    slot is a plain dict fetched before a job is submitted, so keeping the job in it is no
+    Streamlit call: a click can't land between the two and leave a training nobody holds."""
+    return st.session_state.setdefault("training", {})
+
+
 def collect_finished_job():
     """If this session's training job has finished, save its run (once). Returns the job.
 
-    A click's rerun can stop a script at any Streamlit call, st.session_state included. So
-    everything that touches session state comes before the save, and after it only plain
+    Everything that touches session state comes before the save, and after it only plain
     dicts are changed: the run can't be lost (marked saved, never saved) or saved twice."""
-    job = st.session_state.get("train_job")
+    job = training_slot().get("job")
     saved = st.session_state.setdefault("saved_jobs", {})  # job id -> run id (None: nothing to save)
     if job is None or not job.finished or job.id in saved:
         return job

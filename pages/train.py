@@ -131,15 +131,15 @@ if st.session_state.get("link_notes"):
 # --- start, and the live view --------------------------------------------------------------
 
 def start() -> None:
-    running = st.session_state.get("train_job")
+    slot, queue, data = common.training_slot(), common.training_queue(), common.training_tensors()
+    running = slot.get("job")
     if running is not None and not running.finished:
         return  # a double click: this session already has a training
     try:
-        job = common.training_queue().submit(config, common.training_tensors())
+        slot["job"] = queue.submit(config, data)  # no Streamlit call in between (see training_slot)
     except ValueError as error:
         st.session_state.start_error = str(error)
         return
-    st.session_state.train_job = job
     st.session_state.pop("start_error", None)
     st.session_state.pop("link_notes", None)
 

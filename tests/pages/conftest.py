@@ -65,7 +65,7 @@ def texts(at: AppTest) -> str:
 
 
 def finish_training(at: AppTest, timeout: float = 120) -> None:
-    job = at.session_state["train_job"]
+    job = at.session_state["training"]["job"]
     assert job.wait(timeout), "training did not finish"
     at.run()
     assert_clean(at)

@@ -102,7 +102,7 @@ def test_a_click_that_interrupts_saving_a_finished_run_neither_loses_nor_doubles
 
     at = open_page("train", cfg_epochs=1)
     at.button(key="start").click().run()
-    assert at.session_state["train_job"].wait(120)
+    assert at.session_state["training"]["job"].wait(120)
 
     clicked = []
     evaluate, yield_point = common.evaluate, script_runner.ScriptRunner._maybe_handle_execution_control_request

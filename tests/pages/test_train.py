@@ -64,11 +64,46 @@ def test_a_short_training_leaves_a_run_with_metrics_in_the_session(dataset_avail
     assert all(f"| {run.name} |" in table for run in store(at).list())
 
 
+def test_a_click_right_after_start_cannot_leave_a_training_nobody_holds(dataset_available, monkeypatch):
+    """A click reruns the script: Streamlit stops the running one at its next Streamlit call.
+    Simulate a click landing just after Start submitted the training: this session must
+    still hold that training (and see it finish), not leave it running unseen in the queue."""
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from model.jobs import TrainingQueue
+
+    submitted, submit = [], TrainingQueue.submit
+    yield_point = script_runner.ScriptRunner._maybe_handle_execution_control_request
+
+    def submit_then_click(self, *args, **kwargs):
+        submitted.append(submit(self, *args, **kwargs))
+        return submitted[-1]
+
+    def stop_at_the_first_yield_after_submitting(self):
+        if len(submitted) == 1 and self._is_in_script_thread():
+            submitted.append(None)  # stop once
+            raise StopException()
+        return yield_point(self)
+
+    at = open_page("train", cfg_epochs=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(TrainingQueue, "submit", submit_then_click)
+        patch.setattr(script_runner.ScriptRunner, "_maybe_handle_execution_control_request",
+                      stop_at_the_first_yield_after_submitting)
+        at.button(key="start").click().run()  # the interrupted run
+    assert submitted[1:] == [None], "the simulated click never landed"
+    at.run()
+    assert at.session_state["training"]["job"] is submitted[0]
+    finish_training(at)
+    assert len(store(at).list()) == 1
+
+
 def test_stop_keeps_what_was_learned(dataset_available):
     at = open_page("train")
     at.slider(key="cfg_epochs").set_value(50).run()
     at.button(key="start").click().run()
-    job = at.session_state["train_job"]
+    job = at.session_state["training"]["job"]
     import time
 
     deadline = time.time() + 60
@@ -228,10 +263,10 @@ def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available,
         assert "You are number **1** in line" in texts(second)
         second.button(key="stop_job").click().run()
         assert_clean(second)
-        assert second.session_state["train_job"].status.value == "cancelled"
+        assert second.session_state["training"]["job"].status.value == "cancelled"
         assert "cancelled before it started" in texts(second)
         assert "start" in [b.key for b in second.button]
-        first.session_state["train_job"].stop()
+        first.session_state["training"]["job"].stop()
         finish_training(first)
     finally:
         common._settings.clear()

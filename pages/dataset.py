@@ -4,7 +4,7 @@ import streamlit as st
 
 from model import CLASSES
 from model.classes import a_or_an
-from pages import common
+from pages import common, figures
 
 common.header("Dataset", "Fashion-MNIST: 60,000 training and 10,000 test images of clothing, 28×28 pixels of "
                          "gray (0 = black, 255 = white), in ten classes.")
@@ -60,20 +60,20 @@ st.caption("Each picture is the mean of the 6,000 training images of its class. 
 left, right = st.columns(2, gap="large")
 with left:
     st.markdown("**Images per class**")
-    st.plotly_chart(common.class_counts_figure(), config=common.PLOTLY_CONFIG, key="counts")
+    st.plotly_chart(figures.class_counts_figure(), config=figures.PLOTLY_CONFIG, key="counts")
     st.caption("Balanced: every class has 6,000 training and 1,000 test images, so always guessing one class "
                "would score 10%.")
 with right:
     st.markdown("**Pixel-intensity histogram**")
     hist_class = st.selectbox("Pixel values of", [None, *range(10)], key="ds_hist_class", label_visibility="collapsed",
                               format_func=lambda k: "all training images" if k is None else common.class_name(k))
-    st.plotly_chart(common.histogram_figure(hist_class), config=common.PLOTLY_CONFIG, key="hist")
+    st.plotly_chart(figures.histogram_figure(hist_class), config=figures.PLOTLY_CONFIG, key="hist")
     hist = common.pixel_histogram("train", hist_class)
     st.caption(f"{hist[0] / hist.sum():.0%} of these pixels are pure black background. The model sees each pixel "
                "as a number, pixel / 255, and flattens the 28×28 image into 784 of them.")
 
 st.subheader("The 784-dimensional images, flattened to two (PCA)")
-st.plotly_chart(common.pca_figure("train"), config=common.PLOTLY_CONFIG, key="pca")
+st.plotly_chart(figures.pca_figure("train"), config=figures.PLOTLY_CONFIG, key="pca")
 st.caption("2,000 random training images projected on the two directions in which the pixels vary most. "
            "Trousers, bags and footwear form their own clouds; shirts, pullovers and coats overlap, and those are "
            "the classes a linear model confuses most.")

@@ -8,7 +8,7 @@ from model import CLASSES
 from model.classes import a_or_an
 from model.checkpoint import CheckpointError
 from model.imageio import ImageError
-from pages import common
+from pages import common, figures
 
 common.header("Predict", "Show the model a garment. It shrinks the picture to 28×28 like the dataset, scores it against "
                          "the ten templates and turns the scores into probabilities with softmax.")
@@ -89,7 +89,7 @@ def show_answer(probabilities: np.ndarray, true_label: int | None = None, note: 
         st.markdown(line)
         if note:
             st.caption(note)
-    st.plotly_chart(common.probability_figure(probabilities), config=common.PLOTLY_CONFIG, key="probabilities")
+    st.plotly_chart(figures.probability_figure(probabilities), config=figures.PLOTLY_CONFIG, key="probabilities")
 
 
 def square(picture, fill=None) -> np.ndarray:
@@ -124,7 +124,7 @@ def show_why(image28: np.ndarray, probabilities: np.ndarray) -> None:
     c1.image(common.enlarge(image28, 6), caption="the 28×28 input x", width="stretch")
     c2.image(common.enlarge(common.diverging(classifier.templates()[label]), 6),
              caption=f"the {CLASSES[label]} template (its 784 weights)", width="stretch")
-    c3.plotly_chart(common.heatmap_figure(contributions, height=300), config=common.PLOTLY_CONFIG,
+    c3.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
                     key="contributions")
     c3.caption("weight × input, pixel by pixel (hover to read the numbers)")
     st.caption(f"Red pixels push the score of {CLASSES[label]} up, blue ones push it down. All 784 contributions plus "
@@ -207,7 +207,7 @@ def draw() -> None:
     with left:
         brush = st.slider("Brush", 4, 60, 24, key="brush", help="Thick strokes look more like the dataset's "
                                                                "filled silhouettes.")
-        common.import_pandas()  # st_canvas imports it; see common._pandas_gate
+        figures.import_pandas()  # st_canvas imports it; see figures._pandas_gate
         canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                            height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
         st.caption("Draw one garment, light on dark like the dataset, and fill its shape. "

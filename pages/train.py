@@ -10,7 +10,7 @@ from model.config import PRESETS, TrainConfig
 from model.jobs import FINISHED, Status
 from model.runs import RunError
 from model.settings import MAX_SEED, config_from_params, config_to_params
-from pages import common
+from pages import common, figures
 
 common.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "
                        "scored on the 10,000 test images it never trains on.")
@@ -166,8 +166,8 @@ def live(job) -> None:
     st.progress(min(snap.fraction, 1.0), text=f"Training: epoch {min(epoch + 1, job.config.epochs)} of "
                                              f"{job.config.epochs}, {snap.elapsed:.1f} s")
     show_metrics(snap.points, snap.history)
-    st.plotly_chart(common.curves_figure([{"name": "this run", "history": snap.history, "points": snap.points}]),
-                    config=common.PLOTLY_CONFIG, key="live_curves")
+    st.plotly_chart(figures.curves_figure([{"name": "this run", "history": snap.history, "points": snap.points}]),
+                    config=figures.PLOTLY_CONFIG, key="live_curves")
     st.caption("Train loss and accuracy are running averages over the current epoch, so they jump when a new "
                "epoch starts; test accuracy is measured once per epoch.")
     if snap.weight is not None:
@@ -257,16 +257,16 @@ def results(record, classifier) -> None:
 
     points = st.session_state.get("run_points", {}).get(record.id)
     if record.history or points:
-        st.plotly_chart(common.curves_figure([{"name": record.name, "history": record.history, "points": points}]),
-                        config=common.PLOTLY_CONFIG, key="result_curves")
+        st.plotly_chart(figures.curves_figure([{"name": record.name, "history": record.history, "points": points}]),
+                        config=figures.PLOTLY_CONFIG, key="result_curves")
     show_templates(classifier.weight, "The learned weight templates")
 
     left, right = st.columns([3, 2], gap="large")
     left.markdown("**Confusion matrix (test set)**")
     right.markdown("**Accuracy per class (test set)**")
-    left.plotly_chart(common.confusion_figure(ev["matrix"]), config=common.PLOTLY_CONFIG, key="confusion")
+    left.plotly_chart(figures.confusion_figure(ev["matrix"]), config=figures.PLOTLY_CONFIG, key="confusion")
     per_class = np.diag(ev["matrix"]) / ev["matrix"].sum(1)
-    right.plotly_chart(common.per_class_figure(per_class), config=common.PLOTLY_CONFIG, key="per_class")
+    right.plotly_chart(figures.per_class_figure(per_class), config=figures.PLOTLY_CONFIG, key="per_class")
     worst = int(np.argmin(per_class))
     off = ev["matrix"].copy()
     np.fill_diagonal(off, 0)
@@ -373,8 +373,8 @@ if records:
                                  default=[r.id for r in records[:3]], format_func={r.id: r.name for r in records}.get)
     if compare:
         chosen = [r for r in records if r.id in compare]
-        st.plotly_chart(common.curves_figure([{"name": r.name, "history": r.history} for r in chosen]),
-                        config=common.PLOTLY_CONFIG, key="compare_curves")
+        st.plotly_chart(figures.curves_figure([{"name": r.name, "history": r.history} for r in chosen]),
+                        config=figures.PLOTLY_CONFIG, key="compare_curves")
 elif not active:
     st.info("No runs yet. Press **Start training**: the lesson preset takes a few seconds.", icon=":material/info:")
 

@@ -1,5 +1,5 @@
-"""pages/common.py under AppTest: the warm-up, the missing-dataset box every page shows, and
-start-up without torch."""
+"""pages/common.py under AppTest: the warm-up, the missing-dataset box every page shows,
+start-up without torch, and saving a finished training's run."""
 import pytest
 
 from tests.pages.conftest import ROOT, assert_clean, open_page, store
@@ -55,37 +55,6 @@ print(sorted(m for m in ("torch", "torchvision") if m in sys.modules))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
-
-
-def test_figures_built_while_the_canvas_imports_pandas_never_see_it_half_made():
-    import subprocess
-    import sys
-
-    # A fresh interpreter, so pandas really is imported for the first time while another
-    # thread builds figures, as when one session draws and another watches its curves.
-    code = """
-import threading
-from pages import common
-errors, done = [], threading.Event()
-def draw_curves():
-    history = [{"epoch": 1, "train_loss": 0.5, "train_acc": 0.8, "test_acc": 0.8}]
-    while not done.is_set():
-        try:
-            common.curves_figure([{"name": "run", "history": history}])
-        except Exception as e:
-            errors.append(repr(e))
-            return
-worker = threading.Thread(target=draw_curves)
-worker.start()
-common.import_pandas()
-done.set()
-worker.join()
-import sys
-print(errors or "ok", hasattr(sys.modules["pandas"], "Series"))
-"""
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["ok", "True"]
 
 
 # --- a finished training's run -------------------------------------------------------------

@@ -9,6 +9,8 @@ IMPLEMENTATIONS = ("scratch", "concise")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 SCHEDULES = ("constant", "cosine")
 NORMALIZATIONS = ("scale", "standardize")
+# The settings that are a choice among names, and their choices.
+CHOICES = {"impl": IMPLEMENTATIONS, "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "normalize": NORMALIZATIONS}
 
 
 @dataclass
@@ -28,8 +30,7 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError with a plain reason for a setting that can't train."""
-        choices = {"impl": IMPLEMENTATIONS, "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "normalize": NORMALIZATIONS}
-        for name, allowed in choices.items():
+        for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
         if self.epochs < 1 or self.batch_size < 1:

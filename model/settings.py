@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
-from model.config import IMPLEMENTATIONS, NORMALIZATIONS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
+from model.config import CHOICES, PRESETS, TrainConfig
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MAX_SEED = 2**31 - 1  # what every RNG we seed accepts; a link can't ask for more
@@ -26,7 +26,6 @@ LABELS = {
     "seed": "seed",
 }
 KINDS = {f.name: type(f.default) for f in fields(TrainConfig)}  # what each query parameter parses to
-CHOICES = {"impl": IMPLEMENTATIONS, "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "normalize": NORMALIZATIONS}
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

@@ -299,9 +299,8 @@ def run_store():
     when running locally; in this session only on a hosted server, or if the disk refused."""
     from model.runs import MemoryRunStore
 
-    s = settings()
-    if not s.hosted and "runs_disk_error" not in st.session_state:
-        return _disk_store(str(s.runs_dir))
+    if runs_are_on_disk():
+        return _disk_store(str(settings().runs_dir))
     if "run_store" not in st.session_state:
         st.session_state.run_store = MemoryRunStore()
     return st.session_state.run_store

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
-from model.config import PRESETS, TrainConfig
+from model.config import CHOICES, PRESETS, TrainConfig
 from model.jobs import FINISHED, Status
 from model.runs import RunError
 from model.settings import MAX_SEED, config_from_params, config_to_params
@@ -84,7 +84,7 @@ with st.sidebar:
     st.selectbox("Preset", list(PRESETS), key="cfg_preset", format_func=PRESET_TEXT.get,
                  on_change=_preset_changed, disabled=active,
                  help="Choosing a preset sets every setting below; change any of them afterwards.")
-    st.radio("Implementation", ["scratch", "concise"], key=_key("impl"), format_func=IMPL_TEXT.get, **common_args,
+    st.radio("Implementation", CHOICES["impl"], key=_key("impl"), format_func=IMPL_TEXT.get, **common_args,
              help="Both train the same model with the same numbers; the from-scratch one spells out softmax, "
                   "cross-entropy and the optimizer by hand.")
     st.slider("Epochs", 1, limits.max_epochs, key=_key("epochs"), **common_args,
@@ -94,11 +94,11 @@ with st.sidebar:
     st.number_input("Batch size", min_value=limits.min_batch_size, max_value=limits.max_batch_size, step=32,
                     key=_key("batch_size"), **common_args,
                     help="Images per minibatch: each update follows the average gradient over this many.")
-    st.selectbox("Optimizer", ["sgd", "momentum", "adam"], key=_key("optimizer"), **common_args,
+    st.selectbox("Optimizer", CHOICES["optimizer"], key=_key("optimizer"), **common_args,
                  format_func={"sgd": "SGD (the lesson's)", "momentum": "SGD with momentum 0.9", "adam": "Adam"}.get)
-    st.selectbox("Learning-rate schedule", ["constant", "cosine"], key=_key("schedule"), **common_args,
+    st.selectbox("Learning-rate schedule", CHOICES["schedule"], key=_key("schedule"), **common_args,
                  format_func={"constant": "constant (the lesson's)", "cosine": "cosine decay to 0"}.get)
-    st.selectbox("Input normalization", ["scale", "standardize"], key=_key("normalize"), **common_args,
+    st.selectbox("Input normalization", CHOICES["normalize"], key=_key("normalize"), **common_args,
                  format_func={"scale": "pixels / 255 (the lesson's)", "standardize": "zero mean, unit variance"}.get)
     st.number_input("Weight decay", min_value=0.0, max_value=limits.max_weight_decay, step=1e-4, format="%g",
                     key=_key("weight_decay"), **common_args, help="An L2 penalty λ‖W‖² that keeps weights small.")
@@ -131,12 +131,12 @@ if st.session_state.get("link_notes"):
 # --- start, and the live view --------------------------------------------------------------
 
 def start() -> None:
-    slot, queue, data = common.training_slot(), common.training_queue(), common.training_tensors()
+    slot, queue, tensors = common.training_slot(), common.training_queue(), common.training_tensors()
     running = slot.get("job")
     if running is not None and not running.finished:
         return  # a double click: this session already has a training
     try:
-        slot["job"] = queue.submit(config, data)  # no Streamlit call in between (see training_slot)
+        slot["job"] = queue.submit(config, tensors)  # no Streamlit call in between (see training_slot)
     except ValueError as error:
         st.session_state.start_error = str(error)
         return

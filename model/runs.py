@@ -68,13 +68,18 @@ def check_name(name: str) -> str:
     return name
 
 
-def default_name(config: dict, test_acc: float | None) -> str:
-    """E.g. "concise, lr 0.1, 10 epochs, 84.1%": enough to tell runs apart in a list."""
+def default_name(config: dict, history: list[dict], test_acc: float | None, stopped: bool = False,
+                 diverged: bool = False) -> str:
+    """E.g. "concise, lr 0.1, 10 epochs, 84.1%": enough to tell runs apart in a list. A run
+    that stopped or diverged says in which epoch."""
     parts = [str(config.get("impl", "model"))]
     if isinstance(config.get("lr"), (int, float)):
         parts.append(f"lr {config['lr']:g}")
-    if isinstance(config.get("epochs"), int):
-        parts.append(f"{config['epochs']} epochs")
+    epochs = config.get("epochs")
+    if isinstance(epochs, int):
+        ended = "diverged" if diverged else "stopped" if stopped else None
+        parts.append(f"{ended} in epoch {len(history) + 1} of {epochs}" if ended else
+                     f"{epochs} epoch{'s' if epochs != 1 else ''}")
     if test_acc is not None:
         parts.append(f"{test_acc:.1%}")
     return ", ".join(parts)
@@ -87,8 +92,9 @@ def new_record(classifier: LinearClassifier, name: str | None) -> RunRecord:
     test_acc = meta.get("test_acc")
     test_acc = float(test_acc) if isinstance(test_acc, (int, float)) and math.isfinite(test_acc) else None
     created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
-    return RunRecord(new_id(), check_name(name) if name is not None else default_name(config, test_acc),
-                     created, config, history, test_acc)
+    if name is None:
+        name = default_name(config, history, test_acc, bool(meta.get("stopped")), bool(meta.get("diverged")))
+    return RunRecord(new_id(), check_name(name), created, config, history, test_acc)
 
 
 def _record_json(record: RunRecord) -> bytes:

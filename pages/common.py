@@ -322,20 +322,6 @@ def evaluate(classifier) -> dict:
             "accuracy": float((predicted == labels).mean())}
 
 
-def run_name(classifier) -> str:
-    """E.g. "concise, lr 0.1, 10 epochs, 84.1%"; a stopped run says how far it got."""
-    meta = classifier.metadata
-    config, history = meta.get("config") or {}, meta.get("history") or []
-    epochs = f"{config.get('epochs')} epoch{'s' if config.get('epochs') != 1 else ''}"
-    if meta.get("diverged"):
-        epochs = f"diverged in epoch {len(history) + 1} of {config.get('epochs')}"
-    elif meta.get("stopped"):
-        epochs = f"stopped in epoch {len(history) + 1} of {config.get('epochs')}"
-    acc = meta.get("test_acc")
-    return ", ".join([str(config.get("impl")), f"lr {config.get('lr'):g}", epochs] +
-                     ([f"{acc:.1%}"] if isinstance(acc, float) else []))
-
-
 def training_slot() -> dict:
     """This session's training job, as slot["job"].
 
@@ -368,10 +354,10 @@ def collect_finished_job():
     except DatasetError:
         evaluation = None
     try:
-        record = store.save(classifier, run_name(classifier))
+        record = store.save(classifier)  # named from its metadata (model.runs.default_name)
     except OSError as error:  # a full or read-only disk: keep the run in this session instead
         st.session_state.runs_disk_error = f"{settings().runs_dir}: {error.strerror or error}"
-        record = run_store().save(classifier, run_name(classifier))
+        record = run_store().save(classifier)
     saved[job.id] = record.id  # no Streamlit call between the save and this line
     points[record.id] = job.snapshot().points
     if evaluation is not None:

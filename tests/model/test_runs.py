@@ -49,12 +49,21 @@ def test_a_trained_run_round_trips(tmp_path, trained, test_data):
     assert record.config["epochs"] == 1 and record.config["impl"] == "concise"
     assert [h["epoch"] for h in record.history] == [1]
     assert record.test_acc == trained.metadata["test_acc"] > 0.7
-    assert record.name == f"concise, lr 0.1, 1 epochs, {record.test_acc:.1%}"
+    assert record.name == f"concise, lr 0.1, 1 epoch, {record.test_acc:.1%}"
     loaded = store.load_classifier(record.id)
     assert same_model(loaded, trained)
     images = test_data[0][:500].numpy()
     assert np.array_equal(loaded.predict(images), trained.predict(images))
     assert store.list() == [record]
+
+
+def test_an_unnamed_run_that_stopped_or_diverged_says_in_which_epoch():
+    store = MemoryRunStore()
+    config = {"impl": "scratch", "lr": 50.0, "epochs": 5}
+    stopped = store.save(small_classifier(config=config, stopped=True))
+    diverged = store.save(small_classifier(config=config, diverged="The learning rate 50 is too large"))
+    assert stopped.name == "scratch, lr 50, stopped in epoch 3 of 5, 50.0%"
+    assert diverged.name == "scratch, lr 50, diverged in epoch 3 of 5, 50.0%"
 
 
 def test_runs_are_listed_again_after_a_restart_newest_first(tmp_path):

@@ -62,17 +62,14 @@ def server_side(repeats: int = 50) -> None:
 
 
 def end_to_end(strokes: int) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server
+    from bench.appserver import chromium, stop_server
     from tests.browser.conftest import VIEWPORT, start_server
 
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
                                  log_name="predict_latency.log")
     rows = []
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with chromium() as browser:
             page = browser.new_page(viewport=VIEWPORT)
             page.add_init_script(f"({RECORD})()")
             page.goto(f"{url}/predict")
@@ -89,7 +86,6 @@ def end_to_end(strokes: int) -> None:
                 page.wait_for_function(SEEN, arg=n, timeout=10_000, polling="raf")
                 rows.append(page.evaluate("() => [window.__seen - window.__up, window.__sent - window.__up]"))
                 page.wait_for_timeout(400)
-            browser.close()
     finally:
         stop_server(process)
     total = [r[0] for r in rows]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402
+from bench.appserver import chromium, stop_server  # noqa: E402
 from tests.browser.conftest import VIEWPORT, start_server  # noqa: E402
 
 FIRST_CONTENT = "The model in three formulas"
@@ -36,10 +36,7 @@ def once(browser, watch_files: bool) -> tuple[float, float]:
 
 
 def main(runs: int = 3) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         for watch in (True, False):
             label = "streamlit run app.py" + ("" if watch else " --server.fileWatcherType none")
             results = [once(browser, watch) for _ in range(runs)]
@@ -47,7 +44,6 @@ def main(runs: int = 3) -> None:
                 print(f"{label}: server healthy {healthy:.2f} s, first page visible {visible:.2f} s")
             print(f"{label}: median first page visible {statistics.median(v for _, v in results):.2f} s "
                   f"(target < 5 s)\n")
-        browser.close()
 
 
 if __name__ == "__main__":

@@ -62,16 +62,13 @@ def server_time() -> None:
 
 
 def browser_times() -> None:
-    from playwright.sync_api import sync_playwright
-
-    from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server
+    from bench.appserver import chromium, stop_server
     from tests.browser.conftest import VIEWPORT, start_server, wait_until_idle
 
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
                                  log_name="ui_timings.log")
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with chromium() as browser:
             page = browser.new_page(viewport=VIEWPORT)
             for path, ready in PAGES.items():
                 page.goto(f"{url}/{path}")
@@ -101,7 +98,6 @@ def browser_times() -> None:
                 wait_until_idle(page)
             print(f"browser, Stop click -> stopped run's results on screen: "
                   f"{', '.join(f'{1000 * s:.0f}' for s in stops)} ms")
-            browser.close()
     finally:
         stop_server(process)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.appserver import CHROMIUM, CHROMIUM_ARGS, stop_server
+from bench.appserver import CHROMIUM, chromium, stop_server
 from bench.appserver import start_server as start_app_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,12 +35,8 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser tests: {CHROMIUM} is missing (install chromium).")
         pytest.skip(f"{CHROMIUM} not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

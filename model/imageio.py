@@ -16,6 +16,12 @@ from PIL import Image
 
 MAX_BYTES = 50 * 1024 * 1024      # bigger than any photo a phone takes; refuse before parsing
 MAX_PIXELS = 50_000_000           # 50 megapixels: a 24 MP photo fits, a bomb doesn't
+# What one decode may hold, whatever the mode and bit depth: a hosted app has ~1 GB for everyone,
+# and a 95 KB PNG can declare 7000x7000 16-bit pixels. Checked from the header (see decode_cost).
+MAX_DECODE_BYTES = 180 * 2**20
+# How many copies of the decoded pixels a format's decoder holds at once (measured: libwebp
+# decodes into its own RGBA buffer, which Pillow then copies; the others decode in place).
+DECODER_COPIES = {"WEBP": 4}
 DEFAULT_MAX_SIDE = 1024           # decoded pictures are shrunk to this; the model sees 28x28 anyway
 ALLOWED = "PNG, JPEG, WebP, GIF or BMP"
 
@@ -121,18 +127,82 @@ def _decode(data: bytes, fmt: str, max_side: int | None) -> Image.Image:
         scale = max(width, height) / max_side
         if scale >= 2:
             im.draft(None, (math.ceil(width / scale), math.ceil(height / scale)))
+    cost = decode_cost(fmt, im.mode, im.size)
+    if cost > MAX_DECODE_BYTES:
+        raise ImageError(f"The image is {width}x{height} pixels in {_describe_mode(im.mode)}: decoding it would take "
+                         f"about {cost / 2**20:.0f} MB of memory, and the limit is {MAX_DECODE_BYTES // 2**20} MB. "
+                         "Resize it, or save it as an 8-bit JPEG or PNG, and try again.")
     im.load()
     orientation = _orientation(im)  # after load: PNG's getexif() loads pixels and would hide their errors
+    sixteen_bit = im.mode.startswith("I;16")
     if max_side and max(im.size) > max_side:
-        if im.mode not in ("RGB", "L", "RGBA", "LA"):
-            im = to_rgb_or_l(im)
-        # Box average: thin lines fade, never vanish. With alpha it averages premultiplied, so
-        # shrinking before compositing on white gives the same picture for far less memory.
-        im = im.reduce(math.ceil(max(im.size) / max_side))
-    im = to_rgb_or_l(im)
+        im = shrink(im, math.ceil(max(im.size) / max_side))
+    im = to_rgb_or_l(im, sixteen_bit)
     if orientation in _ORIENTATION:
         im = im.transpose(_ORIENTATION[orientation])
     return im
+
+
+def stored_bytes_per_pixel(mode: str) -> int:
+    """What Pillow stores per pixel: one byte for single 8-bit bands, two for 16-bit, else four."""
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def decode_cost(fmt: str, mode: str, size: tuple[int, int]) -> int:
+    """Bytes a decode of this header holds at its peak: the decoder's copies of the pixels.
+    Everything after that (conversion, shrinking) works on bands or on the shrunk picture."""
+    width, height = size
+    return width * height * stored_bytes_per_pixel(mode) * DECODER_COPIES.get(fmt, 1)
+
+
+def _describe_mode(mode: str) -> str:
+    if mode.startswith("I;16"):
+        return "16-bit greyscale"
+    return {"I": "32-bit greyscale", "F": "floating-point greyscale", "1": "black and white",
+            "L": "8-bit greyscale", "P": "palette colour"}.get(mode, f"8-bit colour ({mode})")
+
+
+# Modes Image.reduce shrinks in place. It can't take the others, or (with alpha) premultiplies
+# into a full-size copy first: those go band by band.
+REDUCIBLE = ("L", "RGB", "I", "F", "CMYK", "YCbCr")
+BAND_ROWS = 256  # rows widened at a time: a 7000-pixel-wide band of RGBA is 7 MB
+
+
+def shrink(im: Image.Image, factor: int) -> Image.Image:
+    """Box-average by `factor` without a full-size copy in a wider mode. Box average: thin lines
+    fade, never vanish; with alpha it averages premultiplied, so compositing after shrinking
+    gives the same picture for far less memory."""
+    if factor <= 1:
+        return im
+    if im.mode in REDUCIBLE:
+        return im.reduce(factor)
+    width, height = im.size
+    step = max(1, BAND_ROWS // factor) * factor  # whole boxes per band, so bands join seamlessly
+    bands = [_widen(im.crop((0, top, width, min(height, top + step)))).reduce(factor)
+             for top in range(0, height, step)]
+    out = Image.new(bands[0].mode, (bands[0].width, sum(b.height for b in bands)))
+    top = 0
+    for band in bands:
+        out.paste(band, (0, top))
+        top += band.height
+    return out
+
+
+def _widen(im: Image.Image) -> Image.Image:
+    """A mode Image.reduce works on, keeping what each pixel means (palette colours, 16-bit values)."""
+    if im.mode == "P":
+        return im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode == "PA":
+        return im.convert("RGBA")
+    if im.mode in ("LA", "RGBA"):
+        return im
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode.startswith("I;16"):
+        return im.convert("I")
+    return im.convert("RGB")
 
 
 def _orientation(im: Image.Image) -> int:
@@ -142,16 +212,17 @@ def _orientation(im: Image.Image) -> int:
         return 1
 
 
-def to_rgb_or_l(im: Image.Image) -> Image.Image:
+def to_rgb_or_l(im: Image.Image, sixteen_bit: bool = False) -> Image.Image:
     """Any Pillow mode -> RGB or L: palettes expanded, 16-bit scaled to 8, CMYK converted,
-    transparency composited on white (on black when white would hide everything)."""
+    transparency composited on white (on black when white would hide everything).
+    `sixteen_bit`: the pixels were 16-bit before `shrink` widened them to "I"."""
     mode = im.mode
     if mode in ("RGB", "L"):
         return im
     if mode == "1":
         return im.convert("L")
     if mode.startswith("I") or mode == "F":
-        return _high_depth_to_l(im)
+        return _high_depth_to_l(im, sixteen_bit or mode.startswith("I;16"))
     if mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
         return to_rgb_or_l(im)
@@ -160,14 +231,15 @@ def to_rgb_or_l(im: Image.Image) -> Image.Image:
     return im.convert("RGB")  # CMYK, YCbCr, LAB, HSV, RGBX
 
 
-def _high_depth_to_l(im: Image.Image) -> Image.Image:
-    pixels = np.asarray(im)
-    if pixels.dtype.kind == "f":
+def _high_depth_to_l(im: Image.Image, sixteen_bit: bool) -> Image.Image:
+    # float32, not numpy's default float64: at full size (max_side=None) that alone was 8 bytes a pixel.
+    pixels = np.asarray(im, dtype=np.float32)
+    if im.mode == "F":
         pixels = np.nan_to_num(pixels, nan=0.0, posinf=255.0, neginf=0.0)
         if pixels.size and pixels.max() <= 1.0:
-            pixels = pixels * 255.0
-    elif im.mode.startswith("I;16") or (pixels.size and pixels.max() > 255):
-        pixels = pixels / 257.0  # 16-bit: 65535 -> 255
+            pixels *= 255.0
+    elif sixteen_bit or (pixels.size and pixels.max() > 255):
+        pixels /= 257.0  # 16-bit: 65535 -> 255
     return Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8), "L")
 
 

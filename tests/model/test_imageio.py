@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from model.imageio import MAX_PIXELS, ImageError, decode_image, sniff
+from model.imageio import (DECODER_COPIES, MAX_DECODE_BYTES, MAX_PIXELS, ImageError, decode_image, shrink, sniff,
+                           stored_bytes_per_pixel)
 from model.preprocess import preprocess
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
@@ -254,23 +255,98 @@ def bomb(tmp_path_factory):
     return path
 
 
-def test_decompression_bomb_is_refused_fast_and_in_bounded_memory(bomb):
-    assert bomb.stat().st_size < 1_000_000
-    # In a fresh process so its peak memory is this decode's alone.
+def decode_in_fresh_process(path) -> tuple[str, float, int]:
+    """(verdict line, seconds, peak memory growth in KB) of decode_image on a file, measured in
+    a fresh process so the peak is this decode's alone."""
     probe = ("import resource, sys, time\n"
              "from model.imageio import ImageError, decode_image\n"
              "data = open(sys.argv[1], 'rb').read()\n"
              "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
              "started = time.perf_counter()\n"
-             "try:\n    decode_image(data)\n    print('decoded')\n"
+             "try:\n    image = decode_image(data)\n    print('decoded', image.mode, *image.size)\n"
              "except ImageError as e:\n    print('refused', e)\n"
              "print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
-    result = subprocess.run([sys.executable, "-c", probe, str(bomb)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
     verdict, figures = result.stdout.strip().splitlines()
-    seconds, grown_kb = float(figures.split()[0]), int(figures.split()[1])
-    assert verdict.startswith("refused") and "12000x12000" not in result.stderr
+    return verdict, float(figures.split()[0]), int(figures.split()[1])
+
+
+def test_decompression_bomb_is_refused_fast_and_in_bounded_memory(bomb):
+    assert bomb.stat().st_size < 1_000_000
+    verdict, seconds, grown_kb = decode_in_fresh_process(bomb)
+    assert verdict.startswith("refused")
     assert seconds < 0.5
     assert grown_kb < 20_000  # < 20 MB more than the interpreter: nothing near 144 MB was allocated
+
+
+# -- memory is bounded by bytes, not pixels ------------------------------------------------------
+
+def largest_accepted_side(fmt: str, mode: str) -> int:
+    per_pixel = stored_bytes_per_pixel(mode) * DECODER_COPIES.get(fmt, 1)
+    return int(min(MAX_DECODE_BYTES / per_pixel, MAX_PIXELS) ** 0.5)
+
+
+def flat_picture(mode: str, side: int) -> Image.Image:
+    """A side x side picture of `mode` that compresses to almost nothing, like a hostile upload."""
+    if mode == "I;16":
+        return Image.fromarray(np.full((side, side), 40000, np.uint16))
+    return Image.new(mode, (side, side), 1)
+
+
+# Every mode a supported format decodes to that costs more than a byte a pixel, or a conversion.
+# (A BMP can't compress colour: at this size it is over the 50 MB file limit.)
+HEAVY = [("PNG", "I;16"), ("PNG", "RGB"), ("PNG", "RGBA"), ("PNG", "LA"), ("PNG", "P"), ("PNG", "1"),
+         ("GIF", "P"), ("WEBP", "RGB"), ("WEBP", "RGBA"), ("BMP", "P")]
+
+
+@pytest.mark.parametrize("fmt, mode", HEAVY)
+def test_the_largest_accepted_file_of_each_mode_decodes_in_under_200_mb(tmp_path, fmt, mode):
+    side = largest_accepted_side(fmt, mode)
+    path = tmp_path / f"big.{fmt.lower()}"
+    flat_picture(mode, side).save(path, fmt, **({"compression": "bmp_rle"} if fmt == "BMP" else {}))
+    verdict, _, grown_kb = decode_in_fresh_process(path)
+    assert verdict.startswith("decoded"), verdict
+    assert grown_kb < 200 * 1024, f"{fmt} {mode} {side}x{side}: {grown_kb / 1024:.0f} MB"
+
+
+def test_a_small_16_bit_png_declaring_7000x7000_stays_bounded(tmp_path):
+    """The reported attack: 95 KB that once took the server from 0.9 to 2.2 GB."""
+    path = tmp_path / "sixteen.png"
+    flat_picture("I;16", 7000).save(path)
+    assert path.stat().st_size < 200_000
+    verdict, _, grown_kb = decode_in_fresh_process(path)
+    assert verdict.startswith("decoded L")
+    assert grown_kb < 200 * 1024
+
+
+@pytest.mark.parametrize("fmt, mode", [("PNG", "RGBA"), ("WEBP", "RGB")])
+def test_just_over_the_byte_budget_is_refused_from_the_header(tmp_path, fmt, mode):
+    side = largest_accepted_side(fmt, mode) + 16
+    path = tmp_path / f"over.{fmt.lower()}"
+    flat_picture(mode, side).save(path, fmt)
+    verdict, seconds, grown_kb = decode_in_fresh_process(path)
+    assert verdict.startswith("refused") and "MB of memory" in verdict and "8-bit JPEG or PNG" in verdict
+    assert seconds < 0.5 and grown_kb < 20_000
+
+
+@pytest.mark.parametrize("mode", ["P", "1", "I;16", "LA", "RGBA", "PA"])
+def test_shrinking_band_by_band_matches_converting_first(mode):
+    rng = np.random.default_rng(0)
+    base = Image.fromarray(rng.integers(0, 256, (601, 333, 4), dtype=np.uint8), "RGBA")
+    if mode == "I;16":
+        picture = Image.fromarray(rng.integers(0, 65536, (601, 333), dtype=np.uint16))
+        reference = picture.convert("I").reduce(5)
+    elif mode == "PA":
+        picture = base.convert("P").convert("PA")
+        reference = picture.convert("RGBA").reduce(5)
+    else:
+        picture = base.convert(mode) if mode != "P" else base.convert("RGB").quantize(64)
+        widened = {"P": "RGB", "1": "L"}.get(mode, mode)
+        reference = picture.convert(widened).reduce(5)
+    shrunk = shrink(picture, 5)
+    assert shrunk.size == reference.size == (67, 121)
+    assert np.array_equal(np.asarray(shrunk), np.asarray(reference))
 
 
 # -- fuzzing: decode + preprocess never fails any other way ---------------------------------------

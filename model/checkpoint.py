@@ -8,7 +8,6 @@ A file that is anything else is refused with a reason; nothing in it is run.
 from __future__ import annotations
 
 import json
-import math
 import os
 import struct
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model import metadata
 from model.classes import CLASSES
 from model.classifier import LinearClassifier
 
@@ -23,6 +23,9 @@ FORMAT_VERSION = 1
 META_KEY = "softmax_studio"
 SHAPES = {"weight": (10, 784), "bias": (10,)}
 MAX_HEADER = 1 << 20  # our headers are a few KB; a huge one is a hostile file
+# Pixels are scaled to [0, 1] before (x - mean) / std; outside these bounds the inputs overflow
+# float32 (std 1e-320, mean 1e308) and every prediction is NaN. Ours are about 0.29 and 0.35.
+MAX_ABS_MEAN, STD_RANGE = 1e3, (1e-6, 1e6)
 PRETRAINED = Path(__file__).resolve().parent / "pretrained" / "best.safetensors"
 
 
@@ -56,7 +59,12 @@ def save(classifier: LinearClassifier, path: str | os.PathLike, **extra_meta) ->
 def _refuse_non_safetensors(data: bytes) -> None:
     if not data:
         raise CheckpointError("The checkpoint file is empty. Choose a .safetensors file saved by Softmax Studio.")
-    if data[:2] == b"PK" or data[:1] == b"\x80":
+    # A safetensors file is an 8-byte header length, then the JSON header: "{" at byte 8. Its
+    # first byte is the length's low byte, which is 0x80 in 1 of 256 files, so that alone says nothing.
+    if data[8:9] == b"{":
+        return
+    # torch.save writes a zip ("PK"); a pickle of protocol 2 or later starts 0x80, then the protocol.
+    if data[:2] == b"PK" or (data[:1] == b"\x80" and data[1:2] in b"\x02\x03\x04\x05"):
         raise CheckpointError("This is a PyTorch pickle checkpoint (.pt/.pth). Pickle files can run code when "
                               "loaded, so Softmax Studio refuses them. Save the model as .safetensors instead.")
 
@@ -107,20 +115,37 @@ def from_bytes(data: bytes) -> LinearClassifier:
 
 
 def _metadata(raw: dict) -> dict:
-    try:
-        meta = json.loads(raw[META_KEY])
-    except (KeyError, TypeError, json.JSONDecodeError):
+    if not isinstance(raw, dict) or not isinstance(raw.get(META_KEY), str):
         raise CheckpointError("The file is a safetensors file but not a Softmax Studio checkpoint "
-                              "(its header has no Softmax Studio metadata).") from None
+                              "(its header has no Softmax Studio metadata).")
+    try:
+        meta = metadata.parse_json(raw[META_KEY])
+    except metadata.MetadataError as reason:
+        raise CheckpointError(f"The checkpoint's metadata can't be used: {reason}.") from None
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         version = meta.get("format_version") if isinstance(meta, dict) else None
-        raise CheckpointError(f"Checkpoint format version {version!r} is not supported (this app reads "
+        shown = version if metadata.is_number(version) else repr(str(version)[:20])
+        raise CheckpointError(f"Checkpoint format version {shown} is not supported (this app reads "
                               f"version {FORMAT_VERSION}).")
+    if meta.get("classes") != list(CLASSES):
+        raise CheckpointError("The checkpoint was made for other classes than Fashion-MNIST's ten; "
+                              "choose a checkpoint saved by Softmax Studio.")
     norm = meta.get("normalization")
-    ok = (isinstance(norm, dict) and all(isinstance(norm.get(k), (int, float)) and math.isfinite(norm[k])
-                                         for k in ("mean", "std")) and norm["std"] > 0)
+    ok = (isinstance(norm, dict) and metadata.is_number(norm.get("mean")) and metadata.is_number(norm.get("std"))
+          and abs(norm["mean"]) <= MAX_ABS_MEAN and STD_RANGE[0] <= norm["std"] <= STD_RANGE[1])
     if not ok:
-        raise CheckpointError("The checkpoint's normalization (mean, std) is missing or invalid.")
+        raise CheckpointError(f"The checkpoint's normalization (mean, std) is missing or invalid: a mean within "
+                              f"±{MAX_ABS_MEAN:g} and a std between {STD_RANGE[0]:g} and {STD_RANGE[1]:g} are needed, "
+                              "or no prediction can be computed. Choose a checkpoint saved by Softmax Studio.")
+    try:
+        meta["test_acc"] = metadata.accuracy(meta.get("test_acc"))
+        meta["history"] = metadata.history(meta.get("history", []))
+        for name in ("diverged", "created", "dataset", "description"):
+            metadata.text(meta.get(name), name)
+        if not isinstance(meta.get("config", {}), dict) or not isinstance(meta.get("stopped", False), bool):
+            raise metadata.MetadataError("'config' must be a record and 'stopped' true or false")
+    except metadata.MetadataError as reason:
+        raise CheckpointError(f"The checkpoint's metadata can't be used: {reason}.") from None
     return meta
 
 

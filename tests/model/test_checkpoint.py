@@ -4,6 +4,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model import checkpoint
 from model.checkpoint import CheckpointError
@@ -14,7 +16,10 @@ from model.classifier import LinearClassifier
 def classifier():
     rng = np.random.default_rng(0)
     return LinearClassifier(rng.normal(0, 0.01, (10, 784)).astype(np.float32), rng.normal(0, 0.1, 10).astype(np.float32),
-                            mean=0.286, std=0.353, metadata={"config": {"lr": 0.1}, "history": [{"epoch": 1}]})
+                            mean=0.286, std=0.353, metadata={"config": {"lr": 0.1}, "history": [EPOCH]})
+
+
+EPOCH = {"epoch": 1, "train_loss": 0.6, "train_acc": 0.8, "test_acc": 0.79, "seconds": 0.2}
 
 
 def header_and_body(data):
@@ -119,3 +124,90 @@ def test_the_shipped_pretrained_model_is_the_best_preset_and_accurate(test_data)
     accuracy = float((pretrained.predict(images.numpy()) == labels.numpy()).mean())
     assert accuracy > 0.842  # scikit-learn LogisticRegression, the benchmark's best linear model
     assert accuracy == pytest.approx(pretrained.metadata["test_acc"], abs=1e-4)
+
+
+def with_header_length_low_byte(classifier, low_byte):
+    """Our own checkpoint, padded in its metadata until the header length's low byte is `low_byte`."""
+    for pad in range(512):
+        data = checkpoint.to_bytes(classifier, note="x" * pad)
+        if data[0] == low_byte:
+            return data
+    raise AssertionError("no padding gave that header length")
+
+
+def test_a_checkpoint_whose_first_byte_is_0x80_is_not_taken_for_a_pickle(classifier):
+    data = with_header_length_low_byte(classifier, 0x80)  # 1 in 32 of our own files, before the fix
+    loaded = checkpoint.from_bytes(data)
+    assert np.array_equal(loaded.weight, classifier.weight)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("test_acc", "0.9", "'test_acc' must be an accuracy"),
+    ("test_acc", [0.9], "'test_acc' must be an accuracy"),
+    ("test_acc", 1.5, "'test_acc' must be an accuracy"),
+    ("history", "all of them", "'history' must be a list"),
+    ("history", [{"epoch": 1, "train_loss": 0.5}], "has no 'train_acc'"),
+    ("history", [dict(EPOCH, seconds="fast")], "'seconds'"),
+    ("diverged", {"why": "x"}, "'diverged' must be a text"),
+    ("stopped", "yes", "'stopped' true or false"),
+    ("config", [1, 2], "'config' must be a record"),
+    ("classes", ["cat", "dog"], "other classes"),
+    ("deep", json.loads("[" * 30 + "]" * 30), "nested more than 8 levels"),
+    ("deeper", "RAW:" + "[" * 100_000 + "]" * 100_000, "nested more than 8 levels"),
+    ("normalization", {"mean": 0.0, "std": 1e-320}, "normalization"),
+    ("normalization", {"mean": 1e308, "std": 0.35}, "normalization"),
+    ("normalization", {"mean": "0.3", "std": 0.35}, "normalization"),
+])
+def test_metadata_that_a_page_could_not_use_is_refused_with_its_field(classifier, field, value, message):
+    header, body = header_and_body(checkpoint.to_bytes(classifier))
+    meta = json.loads(header["__metadata__"]["softmax_studio"])
+    meta[field] = "@@RAW@@" if isinstance(value, str) and value.startswith("RAW:") else value
+    text = json.dumps(meta)
+    if isinstance(value, str) and value.startswith("RAW:"):
+        text = text.replace('"@@RAW@@"', value[4:])  # nesting json.dumps itself can't write
+    header["__metadata__"]["softmax_studio"] = text
+    with pytest.raises(CheckpointError, match=message):
+        checkpoint.from_bytes(rebuild(header, body))
+
+
+def check_checkpoint_bytes(data: bytes) -> None:
+    """A checkpoint reader's contract: a CheckpointError with a message, or a model that predicts."""
+    try:
+        loaded = checkpoint.from_bytes(data)
+    except CheckpointError as error:
+        assert str(error)
+        return
+    probabilities = loaded.predict_proba(np.stack([np.zeros((28, 28)), np.full((28, 28), 255.0)]))
+    assert np.isfinite(probabilities).all() and np.allclose(probabilities.sum(1), 1)
+    assert loaded.metadata["test_acc"] is None or 0 <= loaded.metadata["test_acc"] <= 1
+
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+VALID = checkpoint.to_bytes(LinearClassifier(np.zeros((10, 784), np.float32), np.zeros(10, np.float32), 0.3, 0.35,
+                                             {"history": [EPOCH], "test_acc": 0.8}))
+
+
+@FUZZ
+@given(st.binary(max_size=4096))
+def test_random_bytes_are_refused_with_a_reason(data):
+    check_checkpoint_bytes(data)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), min_size=1, max_size=8),
+       st.integers(0, len(VALID)))
+def test_mutated_checkpoints_are_refused_or_still_predict(edits, cut):
+    data = bytearray(VALID)
+    for position, value in edits:
+        data[position] = value
+    check_checkpoint_bytes(bytes(data[:len(data) - cut]))
+
+
+@FUZZ
+@given(st.integers(0, 1500), st.text(max_size=40))
+def test_mutated_metadata_text_is_refused_or_still_predicts(position, junk):
+    header, body = header_and_body(VALID)
+    text = header["__metadata__"]["softmax_studio"]
+    position %= len(text)
+    header["__metadata__"]["softmax_studio"] = text[:position] + junk + text[position + len(junk):]
+    check_checkpoint_bytes(rebuild(header, body))

@@ -17,11 +17,16 @@ from model.runs import (MODEL_FILE, RUN_FILE, STALE_SECONDS, MemoryRunStore, Run
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def epoch(number: int, test_acc: float) -> dict:
+    """One history entry, with every field a training writes."""
+    return {"epoch": number, "train_loss": 0.6, "train_acc": test_acc, "test_acc": test_acc, "seconds": 0.1}
+
+
 def small_classifier(seed=0, **meta) -> LinearClassifier:
     """A classifier with small random weights and the metadata a training leaves."""
     rng = np.random.default_rng(seed)
     meta = {"config": {"impl": "scratch", "lr": 0.1, "epochs": 2}, "test_acc": 0.5,
-            "history": [{"epoch": 1, "test_acc": 0.4}, {"epoch": 2, "test_acc": 0.5}], **meta}
+            "history": [epoch(1, 0.4), epoch(2, 0.5)], **meta}
     return LinearClassifier(rng.normal(0, 0.01, (10, 784)).astype(np.float32),
                             rng.normal(0, 0.01, 10).astype(np.float32), 0.0, 1.0, meta)
 

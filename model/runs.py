@@ -7,24 +7,25 @@ Locally, RunStore keeps them in a folder, one sub-folder per run:
 
 A run is written into a hidden temporary folder and renamed into place in one step, so
 a server killed mid-save leaves at most a hidden folder that the list ignores; a folder
-that is damaged anyway (edited, truncated, half-copied) is skipped, never fatal.
+that is damaged anyway (edited, truncated, half-copied) is listed apart with the reason
+(`scan()`), so the page can say which and offer to delete it; it is never fatal.
 A hosted server uses MemoryRunStore instead, one per browser session, so no session sees
 another's runs and nothing reaches the disk.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import secrets
 import shutil
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from model import checkpoint
+from model import checkpoint, metadata
 from model.classifier import LinearClassifier
 
 FORMAT_VERSION = 1
@@ -49,6 +50,13 @@ class RunRecord:
     path: Path | None = None   # the run's folder; None for a run kept in memory
 
 
+@dataclass(frozen=True)
+class DamagedRun:
+    """A run folder that can't be used: its id (for delete) and why, in words."""
+    id: str
+    reason: str
+
+
 def new_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
 
@@ -65,6 +73,12 @@ def check_name(name: str) -> str:
         raise RunError("A run's name can't be empty.")
     if len(name) > MAX_NAME:
         raise RunError(f"A run's name can have at most {MAX_NAME} characters.")
+    # Control and format characters (Cc, Cf: a right-to-left override, zero-width marks) make a
+    # name show as something other than what it is in every visitor's list.
+    hidden = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in ("Cc", "Cf")})
+    if hidden:
+        raise RunError(f"A run's name can't contain control or text-direction characters ({', '.join(hidden[:3])}); "
+                       "use letters, digits, spaces and punctuation.")
     return name
 
 
@@ -89,8 +103,7 @@ def new_record(classifier: LinearClassifier, name: str | None) -> RunRecord:
     """A record for a just-trained classifier, from the metadata TrainResult.classifier() writes."""
     meta = classifier.metadata
     config, history = dict(meta.get("config") or {}), [dict(h) for h in meta.get("history") or []]
-    test_acc = meta.get("test_acc")
-    test_acc = float(test_acc) if isinstance(test_acc, (int, float)) and math.isfinite(test_acc) else None
+    test_acc = meta.get("test_acc") if metadata.is_number(meta.get("test_acc")) else None
     created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     if name is None:
         name = default_name(config, history, test_acc, bool(meta.get("stopped")), bool(meta.get("diverged")))
@@ -103,17 +116,22 @@ def _record_json(record: RunRecord) -> bytes:
 
 
 def _parse_record(data: bytes, folder: Path) -> RunRecord:
-    """A record from run.json's bytes; ValueError (or a subclass) for anything malformed."""
-    raw = json.loads(data)
-    if not isinstance(raw, dict) or raw.get("format_version") != FORMAT_VERSION or raw.get("id") != folder.name:
-        raise ValueError("not a run file of this version for this folder")
-    ok = (isinstance(raw.get("name"), str) and isinstance(raw.get("created"), str)
-          and isinstance(raw.get("config"), dict) and isinstance(raw.get("history"), list)
-          and all(isinstance(h, dict) for h in raw["history"])
-          and (raw.get("test_acc") is None or isinstance(raw["test_acc"], (int, float))))
-    if not ok:
-        raise ValueError("run file fields have the wrong types")
-    return RunRecord(raw["id"], raw["name"], raw["created"], raw["config"], raw["history"], raw["test_acc"], folder)
+    """A record from run.json's bytes; ValueError (or a subclass) saying what is malformed."""
+    raw = metadata.parse_json(data)
+    if not isinstance(raw, dict):
+        raise ValueError("its run.json is not a record")
+    if raw.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"its run.json is not of format version {FORMAT_VERSION}")
+    if raw.get("id") != folder.name:
+        raise ValueError("its run.json belongs to another run (the id differs from the folder's)")
+    if not isinstance(raw.get("config"), dict):
+        raise ValueError("its run.json has no settings ('config')")
+    try:
+        name = check_name(metadata.text(raw.get("name"), "name", optional=False))
+    except RunError as error:
+        raise ValueError(f"its name can't be shown: {error}") from None
+    return RunRecord(raw["id"], name, metadata.text(raw.get("created"), "created", optional=False), raw["config"],
+                     metadata.history(raw.get("history")), metadata.accuracy(raw.get("test_acc")), folder)
 
 
 def _write_synced(path: Path, data: bytes) -> None:
@@ -141,23 +159,37 @@ class RunStore:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        self.evicted: list[RunRecord] = []  # as MemoryRunStore's; the disk keeps every run
         self._sweep()
 
     def list(self) -> list[RunRecord]:
-        """Every intact run, newest first. Hidden, half-written or damaged folders are skipped."""
-        records = []
+        """Every intact run, newest first."""
+        return self.scan()[0]
+
+    def scan(self) -> tuple[list[RunRecord], list[DamagedRun]]:
+        """(intact runs newest first, damaged runs with the reason each can't be used).
+        Hidden folders (a save or delete under way) and stray files are neither."""
+        records, damaged = [], []
         try:
-            folders = [p for p in self.root.iterdir() if ID_PATTERN.fullmatch(p.name)]
+            folders = [p for p in self.root.iterdir() if ID_PATTERN.fullmatch(p.name) and p.is_dir()]
         except OSError:  # no runs folder yet (or it was removed): no runs
-            return []
+            return [], []
         for folder in folders:
             try:
                 record = _parse_record((folder / RUN_FILE).read_bytes(), folder)
-                checkpoint.load(folder / MODEL_FILE)  # a truncated or damaged model hides the run
-            except (OSError, ValueError, checkpoint.CheckpointError):
+                checkpoint.load(folder / MODEL_FILE)
+            except FileNotFoundError as error:
+                damaged.append(DamagedRun(folder.name, f"its {Path(error.filename or RUN_FILE).name} is missing"))
+                continue
+            except OSError as error:
+                damaged.append(DamagedRun(folder.name, f"it can't be read ({error.strerror or error})"))
+                continue
+            except (ValueError, checkpoint.CheckpointError) as error:
+                damaged.append(DamagedRun(folder.name, str(error)))
                 continue
             records.append(record)
-        return sorted(records, key=lambda r: (r.created, r.id), reverse=True)
+        return (sorted(records, key=lambda r: (r.created, r.id), reverse=True),
+                sorted(damaged, key=lambda d: d.id, reverse=True))
 
     def save(self, classifier: LinearClassifier, name: str | None = None) -> RunRecord:
         """Save a finished run and return its record. The run appears in the list whole or not at all."""
@@ -185,7 +217,7 @@ class RunStore:
         except FileNotFoundError:
             raise RunError(f"There is no run {run_id!r} (was it deleted?).") from None
         except (OSError, ValueError) as e:
-            raise RunError(f"Run {run_id!r} is damaged ({e}).") from None
+            raise RunError(f"Run {run_id!r} is damaged: {e}.") from None
 
     def rename(self, run_id: str, name: str) -> RunRecord:
         """Give a run a new name; run.json is replaced in one step, never half-written."""
@@ -237,19 +269,25 @@ class RunStore:
 class MemoryRunStore:
     """The same operations for one browser session's runs, in memory (hosted mode).
 
-    Keeps the newest `keep` runs (a model is ~31 KB) so a long session can't grow without bound."""
+    Keeps the newest `keep` runs (a model is ~31 KB) so a long session can't grow without bound;
+    `evicted` lists the runs the last save removed to stay within it, so the page can say so."""
 
     def __init__(self, keep: int = 20):
         self.keep = keep
+        self.evicted: list[RunRecord] = []
         self._runs: dict[str, tuple[RunRecord, LinearClassifier]] = {}
 
     def list(self) -> list[RunRecord]:
         return sorted((record for record, _ in self._runs.values()), key=lambda r: (r.created, r.id), reverse=True)
 
+    def scan(self) -> tuple[list[RunRecord], list[DamagedRun]]:
+        return self.list(), []  # nothing in memory can be damaged by a disk
+
     def save(self, classifier: LinearClassifier, name: str | None = None) -> RunRecord:
         record = new_record(classifier, name)
         self._runs[record.id] = (record, classifier)
-        for old in self.list()[self.keep:]:
+        self.evicted = self.list()[self.keep:]
+        for old in self.evicted:
             del self._runs[old.id]
         return record
 

@@ -12,6 +12,7 @@ import gc
 import io
 import logging
 import threading
+import unicodedata
 
 import numpy as np
 import streamlit as st
@@ -275,13 +276,29 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-def markdown_table(header: list[str], rows: list[list]) -> str:
-    """A GitHub-style table; cell text is escaped so a run name can't break the layout."""
-    def cell(value):
-        return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+def plain(text) -> str:
+    """`text` for a markdown context, shown exactly as typed: every mark that can start markup
+    is backslash-escaped, so a run or file name can't become a link, an image the browser
+    fetches, HTML, maths, emphasis or a colour; line breaks and control characters become
+    spaces, so it stays on one line (where list and heading marks would need a line start)."""
+    out = []
+    for char in str(text):
+        if char in _PUNCTUATION:
+            out.append("\\" + char)
+        elif char in "\r\n\t" or unicodedata.category(char) in ("Cc", "Cf"):
+            out.append(" ")
+        else:
+            out.append(char)
+    return "".join(out)
 
+
+_PUNCTUATION = frozenset("\\`*_{}[]()<>#!|~$:")
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub-style table; every cell is plain text, so a run name can't break the layout."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(plain(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -344,6 +361,7 @@ def collect_finished_job():
         saved[job.id] = None
         return job
     points, evaluations = st.session_state.setdefault("run_points", {}), st.session_state.setdefault("evaluations", {})
+    notices = run_notices()
     store = run_store()
     classifier = job.result.classifier()
     try:
@@ -355,15 +373,23 @@ def collect_finished_job():
         evaluation = None
     try:
         record = store.save(classifier)  # named from its metadata (model.runs.default_name)
-    except OSError as error:  # a full or read-only disk: keep the run in this session instead
-        st.session_state.runs_disk_error = f"{settings().runs_dir}: {error.strerror or error}"
-        record = run_store().save(classifier)
+    except Exception as error:  # noqa: BLE001 - a full disk, a refused file: keep the run in this session instead
+        logging.getLogger(__name__).warning("saving run of job %s failed", job.id, exc_info=True)
+        st.session_state.runs_disk_error = f"{settings().runs_dir}: {getattr(error, 'strerror', None) or error}"
+        store = run_store()
+        record = store.save(classifier)
     saved[job.id] = record.id  # no Streamlit call between the save and this line
+    notices["evicted"] = [old.name for old in store.evicted]
     points[record.id] = job.snapshot().points
     if evaluation is not None:
         evaluations[record.id] = evaluation
     st.session_state.selected_run = record.id
     return job
+
+
+def run_notices() -> dict:
+    """What the last save did that the user must be told: {"evicted": names of runs it removed}."""
+    return st.session_state.setdefault("run_notices", {})
 
 
 def job_saved(job) -> bool:

@@ -4,6 +4,7 @@ confusion matrix and the dataset's charts. Builders return figures; pages place 
 from __future__ import annotations
 
 import functools
+import html
 import sys
 import threading
 from contextlib import contextmanager
@@ -78,7 +79,8 @@ def curves_figure(runs: list[dict], height: int = 320):
         color = CLASS_COLORS[i % 10]
         history, points = run.get("history") or [], run.get("points") or []
         epochs = [h["epoch"] for h in history]
-        prefix = "" if single else f"{run['name']}: "
+        name = html.escape(run["name"])  # plotly reads tags (<a href>, <span style>) in trace names
+        prefix = "" if single else f"{name}: "
         if points:
             fig.add_trace(go.Scatter(x=[p["x"] for p in points], y=[p["train_loss"] for p in points],
                                      mode="lines", name=f"{prefix}train loss", line=dict(color=color),
@@ -97,7 +99,7 @@ def curves_figure(runs: list[dict], height: int = 320):
                                          name="train accuracy", line=dict(color=CLASS_COLORS[1])), 1, 2)
         if history:
             fig.add_trace(go.Scatter(x=epochs, y=[h["test_acc"] for h in history], mode="lines+markers",
-                                     name=f"{run['name'] if not single else 'test accuracy'}",
+                                     name=name if not single else "test accuracy",
                                      line=dict(color=CLASS_COLORS[2] if single else color, dash="solid"),
                                      legendgroup=str(i)), 1, 2)
     fig.update_xaxes(title_text="epoch", rangemode="tozero")

@@ -60,12 +60,12 @@ with st.sidebar:
             try:
                 classifier = checkpoint.from_bytes(upload.getvalue())
                 acc = classifier.metadata.get("test_acc")
-                st.success(f"Loaded {upload.name}" + (f" ({acc:.1%} on the test set)." if acc else "."))
+                st.success(f"Loaded {common.plain(upload.name)}" + (f" ({acc:.1%} on the test set)." if acc else "."))
             except CheckpointError as error:
                 st.error(str(error))
 
 if classifier is None:
-    st.info("Choose a model in the sidebar: the pretrained one, one you trained, or a checkpoint file.",
+    st.info("Choose a model in the sidebar: a shipped one, one you trained, or a checkpoint file.",
             icon=":material/arrow_back:")
     st.stop()
 

@@ -240,10 +240,10 @@ def evaluation(run_id: str, classifier) -> dict:
 
 def results(record, classifier) -> None:
     meta = classifier.metadata
-    st.subheader(f"Results: {record.name}")
+    st.subheader(f"Results: {common.plain(record.name)}")
     manage(record)
     if meta.get("diverged"):
-        st.error(meta["diverged"], icon=":material/warning:")
+        st.error(common.plain(meta["diverged"]), icon=":material/warning:")
     elif meta.get("stopped"):
         st.info(f"Stopped after {len(record.history)} full epoch(s); the weights learned up to the stop are kept.",
                 icon=":material/stop_circle:")
@@ -308,6 +308,7 @@ def rename(run_id: str) -> None:
 
 
 def delete(run_id: str) -> None:
+    """Delete a run (an intact or a damaged one) and what this session computed from it."""
     try:
         store.delete(run_id)
     except (RunError, OSError) as error:
@@ -324,12 +325,18 @@ def manage(record) -> None:
         st.button("Save the name", key="rename_run", on_click=rename, args=(record.id,))
     with c2.popover("Delete", icon=":material/delete:", width="stretch"):
         where = " from disk" if common.runs_are_on_disk() else ""
-        st.markdown(f"Delete **{record.name}**{where}? This can't be undone.")
+        st.markdown(f"Delete **{common.plain(record.name)}**{where}? This can't be undone.")
         st.button("Delete this run", key="delete_run", type="primary", on_click=delete, args=(record.id,))
 
 
 store = common.run_store()
-records = store.list()
+records, damaged = store.scan()
+evicted = common.run_notices().pop("evicted", None)
+if evicted:
+    st.warning(f"This server keeps the {len(records)} newest runs of each session, so the oldest "
+               f"{'run was' if len(evicted) == 1 else f'{len(evicted)} runs were'} removed to make room: "
+               f"{', '.join(common.plain(name) for name in evicted)}. Download a model to keep it.",
+               icon=":material/auto_delete:")
 if "runs_disk_error" in st.session_state:
     st.warning(f"Runs can't be saved to disk ({st.session_state.runs_disk_error}), so they are kept in this "
                "browser session only.", icon=":material/save:")
@@ -348,7 +355,7 @@ if not active and records:
         classifier = store.load_classifier(record.id)
     except Exception as error:  # noqa: BLE001 - a damaged or vanished run is a message, not a traceback
         classifier = None
-        st.error(f"Run {record.name!r} can't be loaded: {error}")
+        st.error(f"Run “{common.plain(record.name)}” can't be loaded: {common.plain(error)}")
         manage(record)
     if classifier is not None:
         results(record, classifier)
@@ -375,7 +382,13 @@ if records:
         chosen = [r for r in records if r.id in compare]
         st.plotly_chart(figures.curves_figure([{"name": r.name, "history": r.history} for r in chosen]),
                         config=figures.PLOTLY_CONFIG, key="compare_curves")
-elif not active:
+for broken in damaged:
+    with st.container(border=True):
+        st.error(f"Run {broken.id} in {common.plain(common.settings().runs_dir)} is damaged and can't be shown: "
+                 f"{common.plain(broken.reason)}.", icon=":material/broken_image:")
+        st.button("Delete this damaged run", key=f"delete_damaged_{broken.id}", on_click=delete, args=(broken.id,),
+                  icon=":material/delete:")
+if not records and not active and not damaged:
     st.info("No runs yet. Press **Start training**: the lesson preset takes a few seconds.", icon=":material/info:")
 
 common.warm_up()

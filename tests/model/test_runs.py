@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from model import checkpoint, runs
 from model.classifier import LinearClassifier
@@ -212,10 +214,20 @@ def test_a_server_killed_while_saving_never_corrupts_the_list(tmp_path):
     assert sorted(p.name for p in visible) == sorted(r.id for r in listed)
 
 
-@pytest.mark.parametrize("damage", ["no run.json", "run.json empty", "run.json not JSON", "run.json a list",
-                                    "run.json wrong id", "run.json wrong version", "run.json bad history",
-                                    "no model", "model truncated", "model empty", "model garbage"])
-def test_a_damaged_run_is_skipped_and_the_rest_still_list(tmp_path, store_with_one_good_run, damage):
+DAMAGE_REASONS = {
+    "no run.json": "run.json is missing", "run.json empty": "not valid JSON", "run.json not JSON": "not valid JSON",
+    "run.json a list": "not a record", "run.json wrong id": "belongs to another run",
+    "run.json wrong version": "format version", "run.json bad history": "'history' must be a list",
+    "history without seconds": "has no 'seconds'", "history with a text loss": "'train_loss'",
+    "test_acc a text": "'test_acc'", "name with a right-to-left override": "U+202E",
+    "name not a text": "'name'", "nested 100000 deep": "nested more than", "no model": "No such file",
+    "model truncated": "checkpoint", "model empty": "empty", "model garbage": "checkpoint",
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE_REASONS))
+def test_a_damaged_run_is_listed_apart_with_its_reason_and_the_rest_still_list(tmp_path, store_with_one_good_run,
+                                                                               damage):
     store, good = store_with_one_good_run
     folder = copy_of(good, tmp_path)
     run_json, model = folder / RUN_FILE, folder / MODEL_FILE
@@ -234,6 +246,19 @@ def test_a_damaged_run_is_skipped_and_the_rest_still_list(tmp_path, store_with_o
         run_json.write_text(json.dumps({**raw, "format_version": 99}))
     elif damage == "run.json bad history":
         run_json.write_text(json.dumps({**raw, "history": "lots"}))
+    elif damage == "history without seconds":
+        run_json.write_text(json.dumps({**raw, "history": [{k: v for k, v in h.items() if k != "seconds"}
+                                                           for h in raw["history"]]}))
+    elif damage == "history with a text loss":
+        run_json.write_text(json.dumps({**raw, "history": [{**raw["history"][0], "train_loss": "low"}]}))
+    elif damage == "test_acc a text":
+        run_json.write_text(json.dumps({**raw, "test_acc": "99%"}))
+    elif damage == "name with a right-to-left override":
+        run_json.write_text(json.dumps({**raw, "name": "run \u202egnp.exe"}))
+    elif damage == "name not a text":
+        run_json.write_text(json.dumps({**raw, "name": ["a"]}))
+    elif damage == "nested 100000 deep":
+        run_json.write_text(json.dumps({**raw, "config": "@"}).replace('"@"', "[" * 100_000 + "]" * 100_000))
     elif damage == "no model":
         model.unlink()
     elif damage == "model truncated":
@@ -244,6 +269,11 @@ def test_a_damaged_run_is_skipped_and_the_rest_still_list(tmp_path, store_with_o
         model.write_bytes(os.urandom(2000))
     assert store.list() == [good]
     assert RunStore(tmp_path).list() == [good]
+    records, damaged = store.scan()
+    assert records == [good] and [d.id for d in damaged] == [folder.name]
+    assert DAMAGE_REASONS[damage] in damaged[0].reason
+    store.delete(folder.name)  # the page's Delete works on a damaged run
+    assert store.scan() == ([good], [])
 
 
 def test_the_undamaged_copy_is_listed(tmp_path, store_with_one_good_run):
@@ -275,6 +305,21 @@ def test_a_restart_sweeps_only_stale_leftovers(tmp_path, store_with_one_good_run
 
 # --- MemoryRunStore (hosted) --------------------------------------------------------------
 
+def test_names_with_control_or_direction_characters_are_refused():
+    for name in ("a\u202eb", "zero\u200bwidth", "bell\x07"):
+        with pytest.raises(RunError, match="control or text-direction"):
+            runs.check_name(name)
+    assert runs.check_name("  lr 0.1,\tbatch 256 — 中文  ") == "lr 0.1, batch 256 — 中文"
+
+
+def test_the_memory_store_says_which_runs_a_save_removed():
+    store = MemoryRunStore(keep=2)
+    first, second = store.save(small_classifier(1)), store.save(small_classifier(2))
+    assert store.evicted == []
+    third = store.save(small_classifier(3))
+    assert store.evicted == [first] and store.list() == [third, second]
+
+
 def test_memory_store_does_what_the_disk_store_does():
     store = MemoryRunStore()
     a, b = store.save(small_classifier(1)), store.save(small_classifier(2), name="second")
@@ -303,3 +348,45 @@ def test_memory_store_keeps_only_the_newest_runs():
     store = MemoryRunStore(keep=3)
     saved = [store.save(small_classifier(i), name=f"run {i}") for i in range(5)]
     assert store.list() == saved[:1:-1]
+
+
+# --- fuzzing: whatever a run folder holds, the list is intact runs plus damaged ones with a reason --
+
+FUZZ = settings(max_examples=200, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def check_scan(store: RunStore, good: RunRecord, folder) -> None:
+    records, damaged = store.scan()
+    assert good in records
+    assert len(records) + len(damaged) == 2
+    for record in records:  # an intact run is one a page can show
+        assert isinstance(record.name, str) and all(isinstance(h["seconds"], (int, float)) for h in record.history)
+        store.load_classifier(record.id)
+    assert all(d.id == folder.name and d.reason for d in damaged)
+
+
+@FUZZ
+@given(st.binary(max_size=2048))
+def test_random_run_json_bytes_are_a_damaged_run(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("runs")
+    store = RunStore(root)
+    good = store.save(small_classifier(), name="good")
+    folder = copy_of(good, root)
+    (folder / RUN_FILE).write_bytes(data)
+    check_scan(store, good, folder)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6),
+       st.sampled_from([RUN_FILE, MODEL_FILE]))
+def test_mutated_run_files_are_intact_or_a_damaged_run(tmp_path_factory, edits, which):
+    root = tmp_path_factory.mktemp("runs")
+    store = RunStore(root)
+    good = store.save(small_classifier(), name="good")
+    folder = copy_of(good, root)
+    data = bytearray((folder / which).read_bytes())
+    for position, value in edits:
+        data[position % len(data)] = value
+    (folder / which).write_bytes(bytes(data))
+    check_scan(store, good, folder)

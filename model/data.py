@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import os
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +33,18 @@ SHA256 = {
     "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
+
+# SHA-256 of the parsed arrays' bytes (images uint8 [N, 28, 28], labels uint8 [N]): a cached
+# copy is used only if it still holds exactly these (a bit flipped on disk, or labels of 200, is
+# rebuilt from the IDX files). Hashing both splits takes ~0.05 s of a warm load.
+ARRAY_SHA256 = {
+    "train": ("2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+              "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7"),
+    "test": ("c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+             "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9"),
+}
+NPY_HEADER_MAX = 4096  # an .npy header is 128 bytes here; the rest of a cached file is the pixels
+log = logging.getLogger(__name__)
 
 FIX = (
     "Install it with `sudo apt-get install dataset-fashion-mnist`, set FASHION_MNIST_DIR "
@@ -91,7 +105,7 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
         raise DatasetError(f"Fashion-MNIST file {path} can't be read ({e}): it is truncated or corrupt. "
                            f"Delete it and get it again. {FIX}") from None
 
@@ -116,12 +130,26 @@ def _cache_paths(images_file: Path, labels_file: Path, split: str) -> tuple[Path
     return CACHE_DIR / f"{split}-{key}-images.npy", CACHE_DIR / f"{split}-{key}-labels.npy"
 
 
-def _load_cached(paths: tuple[Path, Path], n: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _load_cached(paths: tuple[Path, Path], split: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached arrays if they hold exactly the official contents; None (rebuild) otherwise."""
+    n = COUNTS[split]
     try:
+        # A damaged header could declare any shape: read only files of the right size.
+        if not all(0 <= p.stat().st_size - size <= NPY_HEADER_MAX for p, size in zip(paths, (n * 784, n))):
+            raise ValueError("wrong size")
         images, labels = (np.load(p, allow_pickle=False) for p in paths)
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return None
-    if images.shape != (n, 28, 28) or labels.shape != (n,) or images.dtype != np.uint8 or labels.dtype != np.uint8:
+    except (OSError, ValueError, EOFError):  # unreadable or not an .npy file any more
+        images = labels = None
+    intact = (isinstance(images, np.ndarray) and isinstance(labels, np.ndarray)
+              and images.shape == (n, 28, 28) and labels.shape == (n,)
+              and images.dtype == np.uint8 and labels.dtype == np.uint8
+              and (hashlib.sha256(images.data).hexdigest(), hashlib.sha256(labels.data).hexdigest())
+              == ARRAY_SHA256[split])
+    if not intact:
+        log.warning("The cached Fashion-MNIST %s arrays in %s are damaged (they don't match the official "
+                    "contents); rebuilding them from the IDX files.", split, paths[0].parent)
         return None
     return images, labels
 
@@ -142,7 +170,7 @@ def load_split_numpy(split: str, root: str | os.PathLike | None = None) -> tuple
     images_file, labels_file = locate(split, root)
     n = COUNTS[split]
     cache = _cache_paths(images_file, labels_file, split)
-    cached = _load_cached(cache, n)
+    cached = _load_cached(cache, split)
     if cached is not None:
         return cached
     images = _parse_idx(images_file, (n, 28, 28))

@@ -60,3 +60,29 @@ def test_missing_dataset_is_one_line_with_the_fix(tmp_path):
     run = cli("data", "--root", str(tmp_path))
     assert run.returncode == 1
     assert "apt-get install dataset-fashion-mnist" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_data_and_evaluate_see_through_a_damaged_cache(test_data, tmp_path):
+    """The reported case: bytes flipped inside the cached arrays (shape and dtype intact) and labels
+    of 200 were used silently, and `data` still said the contents matched."""
+    import numpy as np
+
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path)}
+    assert cli("data", env=env).returncode == 0  # builds this private cache
+    cache = tmp_path / "softmax-studio"
+    for labels_file in cache.glob("test-*-labels.npy"):
+        labels = np.load(labels_file)
+        labels[::3] = 200
+        np.save(labels_file, labels)
+    for images_file in cache.glob("test-*-images.npy"):
+        raw = bytearray(images_file.read_bytes())
+        raw[1000:200_000] = bytes(len(raw[1000:200_000]))
+        images_file.write_bytes(bytes(raw))
+    evaluated = cli("evaluate", "--json", env=env)
+    assert json.loads(evaluated.stdout)["test_acc"] > 0.842  # the shipped model's score on the real labels
+    assert "rebuilding them from the IDX files" in evaluated.stderr
+    for labels_file in cache.glob("test-*-labels.npy"):  # damaged again, for `data` to find
+        np.save(labels_file, np.full(10_000, 200, dtype=np.uint8))
+    checked = cli("data", env=env)
+    assert checked.returncode == 0 and "contents match the official Fashion-MNIST" in checked.stdout
+    assert "damaged" in checked.stderr and "rebuilding them from the IDX files" in checked.stderr

@@ -4,6 +4,8 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import model
 from model import data
@@ -123,3 +125,95 @@ def test_class_names_in_english_and_chinese():
     assert len(model.CLASSES) == len(model.CLASSES_ZH) == 10
     assert model.CLASSES[0] == "T-shirt/top" and model.CLASSES[9] == "Ankle boot"
     assert model.CLASSES_ZH[0] == "T恤" and model.CLASSES_ZH[9] == "短靴"
+
+
+@pytest.mark.parametrize("damage", ["flipped pixel bytes", "labels of 200", "garbage", "huge declared shape"])
+def test_a_cache_that_no_longer_holds_the_official_contents_is_rebuilt_with_a_note(tmp_path, isolated_cache,
+                                                                                    caplog, damage):
+    copy_split("test", tmp_path)
+    good = load_split_numpy("test", root=tmp_path)
+    images_file = next(isolated_cache.glob("test-*-images.npy"))
+    labels_file = next(isolated_cache.glob("test-*-labels.npy"))
+    if damage == "flipped pixel bytes":  # shape and dtype intact, so only a checksum can tell
+        raw = bytearray(images_file.read_bytes())
+        for offset in (500, 200_000, 7_000_000):
+            raw[offset] ^= 0xFF
+        images_file.write_bytes(bytes(raw))
+    elif damage == "labels of 200":
+        labels = np.load(labels_file)
+        labels[::7] = 200
+        np.save(labels_file, labels)
+    elif damage == "garbage":
+        images_file.write_bytes(bytes(range(256)) * 100)
+    else:
+        raw = images_file.read_bytes().replace(b"(10000, 28, 28)", b"(99999999, 28)  ")
+        images_file.write_bytes(raw)
+    again = load_split_numpy("test", root=tmp_path)
+    assert np.array_equal(good[0], again[0]) and np.array_equal(good[1], again[1])
+    assert "damaged" in caplog.text and "rebuilding them from the IDX files" in caplog.text
+    caplog.clear()
+    load_split_numpy("test", root=tmp_path)  # the rebuilt cache is trusted again, silently
+    assert "damaged" not in caplog.text
+
+
+def test_the_checksums_of_the_arrays_are_those_of_the_official_files(tmp_path, isolated_cache):
+    import hashlib
+
+    copy_split("test", tmp_path)
+    images, labels = load_split_numpy("test", root=tmp_path)  # a cold load: parsed from the checked IDX files
+    assert (hashlib.sha256(images.data).hexdigest(), hashlib.sha256(labels.data).hexdigest()) == data.ARRAY_SHA256["test"]
+
+
+FUZZ = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module")
+def real_test_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("idx")
+    return {path.name: path.read_bytes() for path in map(__import__("pathlib").Path, copy_split("test", folder))}
+
+
+@FUZZ
+@given(st.sampled_from(["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]),
+       st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 255)), min_size=1, max_size=4),
+       st.integers(0, 10**7), st.booleans())
+def test_mutated_idx_files_are_refused_with_the_fix(tmp_path_factory, monkeypatch, real_test_files, name, edits, cut,
+                                                    decompress):
+    """Random mutations of the real files, gzipped or not: a DatasetError naming the file, or (when
+    a mutation happens to change nothing) the official contents."""
+    folder = tmp_path_factory.mktemp("mutated")
+    for other, content in real_test_files.items():
+        (folder / other).write_bytes(content)
+    raw = bytearray(gzip.decompress(real_test_files[name]) if decompress else real_test_files[name])
+    for position, value in edits:
+        raw[position % len(raw)] = value
+    target = folder / (name.removesuffix(".gz") if decompress else name)
+    (folder / name).unlink()
+    target.write_bytes(bytes(raw[:max(1, len(raw) - cut % len(raw))]))
+    monkeypatch.setattr(data, "CACHE_DIR", folder / "cache")
+    try:
+        images, labels = load_split_numpy("test", root=folder)
+    except DatasetError as error:
+        assert target.name in str(error) and "apt-get install dataset-fashion-mnist" in str(error)
+        return
+    assert images.shape == (10_000, 28, 28) and int(labels.max()) <= 9
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 8_000_000), st.integers(0, 255)), min_size=1, max_size=6),
+       st.booleans(), st.integers(0, 8_000_000))
+def test_mutated_cache_files_give_the_official_arrays(tmp_path_factory, monkeypatch, real_test_files, edits,
+                                                      labels_file, cut):
+    folder = tmp_path_factory.mktemp("cached")
+    for other, content in real_test_files.items():
+        (folder / other).write_bytes(content)
+    monkeypatch.setattr(data, "CACHE_DIR", folder / "cache")
+    good = load_split_numpy("test", root=folder)
+    cached = next(data.CACHE_DIR.glob(f"test-*-{'labels' if labels_file else 'images'}.npy"))
+    raw = bytearray(cached.read_bytes())
+    for position, value in edits:
+        raw[position % len(raw)] = value
+    cached.write_bytes(bytes(raw[:max(1, len(raw) - cut % len(raw))]))
+    again = load_split_numpy("test", root=folder)
+    assert np.array_equal(good[0], again[0]) and np.array_equal(good[1], again[1])

@@ -1,0 +1,176 @@
+"""Fashion-MNIST images turned into what users bring: mirrored garments, filled silhouettes,
+outline drawings, imperfect crops (shift, scale, small rotation) and other contrasts.
+
+Every function takes and returns uint8 [N, 28, 28] images, garment light on black like the
+dataset, and draws its randomness from the numpy Generator it is given, so the same seed gives
+the same pictures. Shapes are traced at UPSAMPLE times the size and averaged back down, which
+gives a 1-3 px stroke the soft edge that preprocessing a drawing leaves on it. torch does the
+batch work (pooling, resampling); nothing here imports streamlit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SIZE = 28
+UPSAMPLE = 2           # silhouettes and outlines are traced on 56x56: strokes of 1, 1.5, 2 ... 3 px
+GARMENT_LEVEL = 25     # a pixel brighter than ~10% is garment: keeps faint fabric, drops JPEG-like haze
+CHUNK = 4096           # images per batch of torch work: a few MB at 56x56, fast on one thread
+STYLES = ("image", "silhouette", "outline")
+
+
+@dataclass(frozen=True)
+class Mix:
+    """What a training set made by `augmented_set` holds, besides one copy of every original."""
+    copies: int = 3               # augmented copies per training image
+    silhouette: float = 0.3       # share of the copies drawn as filled silhouettes
+    outline: float = 0.4          # share drawn as outlines; the rest stay images
+    flip: float = 0.5             # chance a copy is mirrored (every class may be: shoes learn to face right)
+    jitter: float = 0.7           # chance a copy is shifted, scaled and rotated a little
+    contrast: float = 0.5         # chance an image copy gets another brightness curve
+    max_shift: float = 2.0        # pixels: a crop a little off-centre
+    scales: tuple = (0.85, 1.05)  # a crop a little loose (a shadow, a margin) or tight
+    max_rotation: float = 15.0    # degrees: a garment laid or held slightly askew
+    stroke: tuple = (1.0, 3.0)    # outline width in 28x28 pixels: a thin to a thick brush
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def flipped(images: np.ndarray) -> np.ndarray:
+    """Mirror left-right."""
+    return np.ascontiguousarray(images[:, :, ::-1])
+
+
+def silhouettes(images: np.ndarray) -> np.ndarray:
+    """Each garment as one filled shape at full brightness, as a filled-in drawing looks."""
+    return _chunked(images, lambda masks, _: _to_images(masks), np.zeros(len(images)))
+
+
+def outlines(images: np.ndarray, widths) -> np.ndarray:
+    """Each garment's contour as a light stroke `widths[i]` pixels wide (28x28 scale) on black."""
+    widths = np.broadcast_to(np.asarray(widths, dtype=np.float64), (len(images),))
+    return _chunked(images, _outline_strokes, widths)
+
+
+def jittered(images: np.ndarray, rng: np.random.Generator, max_shift: float = 2.0,
+             scales: tuple = (0.85, 1.05), max_rotation: float = 15.0) -> np.ndarray:
+    """Each image shifted, scaled and rotated by its own random amounts (bilinear, black fill)."""
+    n = len(images)
+    angle = np.radians(rng.uniform(-max_rotation, max_rotation, n))
+    scale = rng.uniform(*scales, n)
+    shift = rng.uniform(-max_shift, max_shift, (n, 2)) * (2.0 / SIZE)  # in affine_grid's [-1, 1] units
+    # affine_grid maps output to input coordinates: the inverse of "scale by s, rotate by a".
+    cos, sin = np.cos(angle) / scale, np.sin(angle) / scale
+    theta = np.stack([np.stack([cos, -sin, shift[:, 0]], 1), np.stack([sin, cos, shift[:, 1]], 1)], 1)
+    out = np.empty_like(images)
+    for start in range(0, n, CHUNK):
+        x = torch.from_numpy(images[start:start + CHUNK]).float()[:, None]
+        grid = F.affine_grid(torch.from_numpy(theta[start:start + CHUNK]).float(), list(x.shape), align_corners=False)
+        warped = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        out[start:start + CHUNK] = warped[:, 0].round().clamp(0, 255).to(torch.uint8).numpy()
+    return out
+
+
+def recontrasted(images: np.ndarray, rng: np.random.Generator, gammas: tuple = (0.5, 2.0)) -> np.ndarray:
+    """Another brightness curve per image (gamma, log-uniform in `gammas`), brightest pixel kept at 255:
+    preprocessing stretches every picture that way, so a darker or flatter photo differs only in its curve."""
+    gamma = np.exp(rng.uniform(math.log(gammas[0]), math.log(gammas[1]), len(images)))[:, None, None]
+    x = images.astype(np.float32) / 255.0
+    return np.rint(255.0 * x ** gamma.astype(np.float32)).astype(np.uint8)
+
+
+def augmented_set(images: np.ndarray, labels: np.ndarray, mix: Mix, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The originals plus `mix.copies` augmented copies of each, shuffled: a training set for train()."""
+    rng = np.random.default_rng(seed)
+    parts, part_labels = [images], [labels]
+    for _ in range(mix.copies):
+        parts.append(augmented_copy(images, mix, rng))
+        part_labels.append(labels)
+    order = rng.permutation(sum(len(p) for p in parts))
+    return np.concatenate(parts)[order], np.concatenate(part_labels)[order]
+
+
+def augmented_copy(images: np.ndarray, mix: Mix, rng: np.random.Generator) -> np.ndarray:
+    """One augmented version of every image: a style (image, silhouette or outline), then maybe a
+    flip, maybe a jitter, and for images maybe another contrast."""
+    n = len(images)
+    style = rng.choice(len(STYLES), n, p=[1 - mix.silhouette - mix.outline, mix.silhouette, mix.outline])
+    out = images.copy()
+    is_image = style == STYLES.index("image")
+    recontrast = is_image & (rng.random(n) < mix.contrast)
+    out[recontrast] = recontrasted(images[recontrast], rng)
+    is_silhouette = style == STYLES.index("silhouette")
+    out[is_silhouette] = silhouettes(images[is_silhouette])
+    is_outline = style == STYLES.index("outline")
+    out[is_outline] = outlines(images[is_outline], rng.uniform(*mix.stroke, int(is_outline.sum())))
+    flip = rng.random(n) < mix.flip
+    out[flip] = flipped(out[flip])
+    jitter = rng.random(n) < mix.jitter
+    out[jitter] = jittered(out[jitter], rng, mix.max_shift, mix.scales, mix.max_rotation)
+    return out
+
+
+# --- shapes at UPSAMPLE x resolution --------------------------------------------------------
+
+def _chunked(images: np.ndarray, make, per_image: np.ndarray) -> np.ndarray:
+    """`make(masks, per_image)` over the garments' filled masks, CHUNK images at a time."""
+    out = np.empty_like(images)
+    for start in range(0, len(images), CHUNK):
+        masks = _filled_masks(images[start:start + CHUNK])
+        values = per_image[start:start + CHUNK]
+        out[start:start + CHUNK] = make(masks, values)
+    return out
+
+
+def _filled_masks(images: np.ndarray) -> torch.Tensor:
+    """float {0, 1} [N, 1, 56, 56]: the garment with its holes filled, edges smoothed by upsampling."""
+    garment = torch.from_numpy(np.asarray(images) > GARMENT_LEVEL)[:, None].float()
+    filled = _fill_holes(garment)
+    up = F.interpolate(filled, scale_factor=UPSAMPLE, mode="bilinear", align_corners=False)
+    return (up >= 0.5).float()
+
+
+def _fill_holes(mask: torch.Tensor) -> torch.Tensor:
+    """Background is what black reaches from the border; every other pixel is garment."""
+    free = 1.0 - mask
+    outside = torch.zeros_like(mask)
+    outside[..., 0, :], outside[..., -1, :], outside[..., :, 0], outside[..., :, -1] = (
+        free[..., 0, :], free[..., -1, :], free[..., :, 0], free[..., :, -1])
+    while True:
+        grown = F.max_pool2d(outside, 3, stride=1, padding=1) * free
+        if torch.equal(grown, outside):
+            return 1.0 - outside
+        outside = grown
+
+
+def _erode(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """Binary erosion by a (2r+1)-square, done as two 1-D min-pools (the border counts as background)."""
+    if radius <= 0:
+        return mask
+    k = 2 * radius + 1
+    padded = F.pad(mask, (radius, radius, radius, radius))
+    rows = -F.max_pool2d(-padded, (1, k), stride=1)
+    return -F.max_pool2d(-rows, (k, 1), stride=1)
+
+
+def _outline_strokes(masks: torch.Tensor, widths: np.ndarray) -> np.ndarray:
+    """The inner band of each mask, `widths` pixels (28x28 scale) wide, averaged down to 28x28."""
+    radii = np.clip(np.rint(widths * UPSAMPLE), 1, None).astype(int)
+    bands = torch.empty_like(masks)
+    for radius in np.unique(radii):
+        chosen = torch.from_numpy(np.flatnonzero(radii == radius))
+        inner = _erode(masks[chosen], int(radius))
+        bands[chosen] = masks[chosen] - inner
+    return _to_images(bands)
+
+
+def _to_images(masks: torch.Tensor) -> np.ndarray:
+    """[N, 1, 56, 56] coverage -> uint8 [N, 28, 28], brightest pixel 255 (as preprocessing leaves it)."""
+    small = F.avg_pool2d(masks, UPSAMPLE)[:, 0]
+    top = small.amax(dim=(1, 2), keepdim=True).clamp_min(1e-6)
+    return (small * (255.0 / top)).round().to(torch.uint8).numpy()

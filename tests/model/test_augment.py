@@ -1,0 +1,60 @@
+"""model/augment.py on small generated pictures."""
+import numpy as np
+
+from model import augment
+from model.augment import Mix
+
+
+def square(filled: bool = True) -> np.ndarray:
+    """A 28x28 picture: a 16x16 square, filled or as a 1-px frame, at 200 of 255."""
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[6:22, 6:22] = 200
+    if not filled:
+        image[7:21, 7:21] = 0
+    return image
+
+
+def test_flipped_mirrors_left_and_right():
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 10, 3] = 255
+    assert augment.flipped(image)[0, 10, 24] == 255 and augment.flipped(image).sum() == image.sum()
+
+
+def test_a_silhouette_fills_the_shape_at_full_brightness():
+    silhouette = augment.silhouettes(np.stack([square(filled=False)]))[0]
+    assert (silhouette[8:20, 8:20] == 255).all()  # the frame's hole is filled in
+    assert silhouette[:5].max() == 0 and silhouette[:, 23:].max() == 0  # the background stays black
+
+
+def test_an_outline_is_a_light_stroke_of_the_width_asked_for_on_black():
+    thin, thick = augment.outlines(np.stack([square(), square()]), [1.0, 3.0])
+    for outline, width in ((thin, 1), (thick, 3)):
+        assert outline.max() == 255
+        assert (outline[6:22, 6:6 + width] == 255).all()  # the left edge, `width` px wide
+        assert outline[6 + width + 1:22 - width - 1, 6 + width + 1:22 - width - 1].max() == 0  # hollow inside
+        assert outline[:5].max() == 0
+
+
+def test_jitter_and_contrast_are_deterministic_and_nothing_when_asked_for_nothing():
+    images = np.stack([square(), square(filled=False)])
+    same = augment.jittered(images, np.random.default_rng(0), max_shift=0, scales=(1, 1), max_rotation=0)
+    assert np.array_equal(same, images)
+    a = augment.jittered(images, np.random.default_rng(1))
+    assert np.array_equal(a, augment.jittered(images, np.random.default_rng(1))) and not np.array_equal(a, images)
+    contrasted = augment.recontrasted(np.stack([np.linspace(0, 255, 784).reshape(28, 28).astype(np.uint8)] * 8),
+                                      np.random.default_rng(2))
+    assert (contrasted.max(axis=(1, 2)) == 255).all() and (contrasted[:, 0, 0] == 0).all()
+    assert len({c.tobytes() for c in contrasted}) > 1
+
+
+def test_an_augmented_set_holds_the_originals_and_copies_with_their_labels():
+    images = np.stack([square(), square(filled=False), augment.flipped(square()[None])[0]])
+    labels = np.array([3, 5, 7], dtype=np.uint8)
+    mix = Mix(copies=4, silhouette=0.3, outline=0.4)
+    x, y = augment.augmented_set(images, labels, mix, seed=0)
+    assert x.shape == (15, 28, 28) and x.dtype == np.uint8
+    assert sorted(y.tolist()) == sorted(labels.tolist() * 5)
+    assert all(any(np.array_equal(image, original) for image in x) for original in images)
+    again = augment.augmented_set(images, labels, mix, seed=0)
+    assert np.array_equal(x, again[0]) and np.array_equal(y, again[1])
+

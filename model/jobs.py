@@ -6,10 +6,15 @@ finds every slot busy waits in line and knows its place. Nothing here imports
 streamlit, and the queue never lists jobs: whoever submitted a job holds the only
 handle to it (the app keeps it in that user's session), so no user sees another's.
 
-    queue = TrainingQueue(max_running=2)
-    job = queue.submit(config, (train_images, train_labels, test_images, test_labels))
-    job.status, job.position, job.snapshot()   # poll
+    queue = TrainingQueue(max_running=2, max_waiting=30, abandon_after=6.0)
+    job = queue.submit(config, (train_images, train_labels, test_images, test_labels), owner=session_token)
+    job.touch(); job.status, job.position, job.snapshot()   # poll (touching says someone still watches)
     job.stop()                                 # ends it within a minibatch, keeps what it learned
+
+One owner (a browser session) holds at most one place: submitting again while its job is
+unfinished returns that job. A job nobody has touched for `abandon_after` seconds (its tab
+was closed, its connection dropped) is stopped if running, keeping what it learned, or
+cancelled if waiting, so it can't hold the line for the people still there.
 """
 from __future__ import annotations
 
@@ -24,6 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 log = logging.getLogger(__name__)
+
+
+class QueueFull(Exception):
+    """Every place in line is taken; the message says so and what to do."""
 
 
 class Status(str, enum.Enum):
@@ -80,6 +89,8 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     stop_requested_at: float | None = None
+    owner: str | None = None           # who submitted it (a session's token): one place each
+    abandoned: bool = False            # stopped or cancelled because nobody touched it in time
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -88,6 +99,7 @@ class Job:
         self._history: list[dict] = []
         self._points: list[dict] = []
         self._progress = None  # the latest model.train.Progress
+        self._seen = time.monotonic()  # last touch()
 
     # -- what the page reads -------------------------------------------------------------
     @property
@@ -122,6 +134,13 @@ class Job:
                         elapsed=(end - self.started_at) if self.started_at else 0.0, error=self.error)
 
     # -- what the page does ----------------------------------------------------------------
+    def touch(self) -> None:
+        """Someone is still watching (the page calls this on every run and poll)."""
+        self._seen = time.monotonic()
+
+    def unseen_for(self) -> float:
+        return time.monotonic() - self._seen
+
     def stop(self) -> None:
         """Stop: a running job ends within one minibatch and keeps its weights; a queued one is cancelled."""
         if self.stop_requested_at is None:
@@ -134,6 +153,11 @@ class Job:
         self.stop()
 
     def should_stop(self) -> bool:
+        """Asked by the trainer before every minibatch: a stop request, or nobody watching."""
+        if not self._stop.is_set() and self._queue.is_abandoned(self):
+            log.info("training job %s: its session went away %.0f s ago; stopping it", self.id, self.unseen_for())
+            self.abandoned = True
+            self.stop()
         return self._stop.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -158,31 +182,49 @@ class TrainingQueue:
 
     Each worker limits torch to `threads_per_job` threads (default: cores // max_running,
     at least 1) so concurrent trainings share the cores instead of thrashing.
+    At most `max_waiting` jobs wait (None: no limit); a job untouched for `abandon_after`
+    seconds is abandoned (None: never).
     `runner` is the training function (model.train.train by default; tests pass a fake).
     """
 
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
-                 runner: Callable | None = None):
+                 runner: Callable | None = None, max_waiting: int | None = None,
+                 abandon_after: float | None = None):
         cores = os.cpu_count() or 1
         self.max_running = max(1, int(max_running or cores))
         self.threads_per_job = max(1, int(threads_per_job or cores // self.max_running))
+        self.max_waiting = max_waiting
+        self.abandon_after = abandon_after
         self._runner = runner or _default_runner
         self._lock = threading.Lock()
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
 
-    def submit(self, config, data: Sequence) -> Job:
+    def submit(self, config, data: Sequence, owner: str | None = None) -> Job:
         """Queue a training of `config` on data = (train_images, train_labels, test_images, test_labels).
 
-        A config that can't train raises ValueError here, before anything is queued.
+        A config that can't train raises ValueError here, before anything is queued; a full
+        line raises QueueFull. If `owner` already has an unfinished job, that job is returned.
         """
         if hasattr(config, "validate"):
             config.validate()
-        job = Job(config, self, tuple(data))
         with self._lock:
+            self._drop_abandoned()
+            held = next((j for j in (*self._running, *self._waiting) if owner is not None and j.owner == owner), None)
+            if held is not None:
+                return held
+            if (self.max_waiting is not None and len(self._running) >= self.max_running
+                    and len(self._waiting) >= self.max_waiting):
+                raise QueueFull(f"The server is busy: all {self.max_running} training slot(s) are taken and "
+                                f"{len(self._waiting)} trainings are already waiting, the most it queues. "
+                                "Try again in a minute or two.")
+            job = Job(config, self, tuple(data), owner=owner)
             self._waiting.append(job)
             self._start_ready()
         return job
+
+    def is_abandoned(self, job: Job) -> bool:
+        return self.abandon_after is not None and job.unseen_for() > self.abandon_after
 
     @property
     def running(self) -> int:
@@ -196,6 +238,7 @@ class TrainingQueue:
 
     def _position(self, job: Job) -> int | None:
         with self._lock:
+            self._drop_abandoned()
             try:
                 return self._waiting.index(job) + 1
             except ValueError:
@@ -203,16 +246,27 @@ class TrainingQueue:
 
     def _cancel_if_queued(self, job: Job) -> None:
         with self._lock:
-            if job not in self._waiting:
-                return
-            self._waiting.remove(job)
-            job.status = Status.CANCELLED
-            job.finished_at = time.time()
-            job._data = None
+            if job in self._waiting:
+                self._cancel(job)
+
+    def _drop_abandoned(self) -> None:
+        """Cancel waiting jobs nobody watches any more (called with the lock held)."""
+        for job in [j for j in self._waiting if self.is_abandoned(j)]:
+            log.info("training job %s: its session went away while it waited; cancelling it", job.id)
+            job.abandoned = True
+            self._cancel(job)
+
+    def _cancel(self, job: Job) -> None:
+        # Called with the lock held.
+        self._waiting.remove(job)
+        job.status = Status.CANCELLED
+        job.finished_at = time.time()
+        job._data = None
         job._finished.set()
 
     def _start_ready(self) -> None:
         # Called with the lock held.
+        self._drop_abandoned()
         while self._waiting and len(self._running) < self.max_running:
             job = self._waiting.popleft()
             self._running.add(job)

@@ -113,10 +113,15 @@ def training_cpus() -> int:
     return max(1, available_cpus() - 1)
 
 
+HOSTED_ABANDON_SECONDS = 6.0  # the page polls every 0.5 s (1 s in a background tab): 6 s of silence is a closed tab
+
+
 @dataclass(frozen=True)
 class Settings:
     hosted: bool = False             # a shared public server: runs live in each browser session, never on disk
     max_concurrent_trainings: int = field(default_factory=training_cpus)  # more wait in a queue
+    max_waiting: int = 40            # trainings that may wait in line at once (a class of 30 fits); more are refused
+    abandon_seconds: float | None = None  # a training whose page is silent this long is stopped (None: never)
     runs_dir: Path = PROJECT_DIR / "runs"  # local mode saves every finished run here
     limits: Limits = Limits()        # hyperparameter bounds, applied to every training and link
 
@@ -152,9 +157,14 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     max_batch = _env_int(environ, "SOFTMAX_STUDIO_MAX_BATCH_SIZE", defaults.limits.min_batch_size)
     limits = replace(defaults.limits, **{k: v for k, v in (("max_epochs", max_epochs), ("max_batch_size", max_batch))
                                         if v is not None})
+    hosted = hosted_text in TRUE
+    abandon = _env_int(environ, "SOFTMAX_STUDIO_ABANDON_SECONDS", 0)
     return Settings(
-        hosted=hosted_text in TRUE,
+        hosted=hosted,
         max_concurrent_trainings=_env_int(environ, "SOFTMAX_STUDIO_MAX_TRAININGS", 1) or defaults.max_concurrent_trainings,
+        max_waiting=_env_int(environ, "SOFTMAX_STUDIO_MAX_QUEUE", 1) or defaults.max_waiting,
+        # 0 turns it off; unset: on for a hosted server, where strangers share the line.
+        abandon_seconds=(abandon or None) if abandon is not None else HOSTED_ABANDON_SECONDS if hosted else None,
         runs_dir=Path(runs_text).expanduser() if runs_text else defaults.runs_dir,
         limits=limits,
     )

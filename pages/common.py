@@ -20,6 +20,7 @@ import streamlit as st
 from model import CLASSES, CLASSES_ZH
 from model import data as fmnist
 from model.data import DatasetError
+from model.jobs import Status
 
 PAGES = {"home": "pages/home.py", "dataset": "pages/dataset.py", "train": "pages/train.py",
          "predict": "pages/predict.py"}
@@ -54,13 +55,34 @@ def route_through_app() -> None:
             st.rerun()
 
 
-def header(title: str, lead: str) -> None:
-    """The same header on every page: a title and one line on what the page teaches."""
+def header(title: str, lead: str, watch_training: bool = True) -> None:
+    """The same header on every page: a title and one line on what the page teaches. While this
+    session trains, every page tells the queue someone is still here (the Train page does so
+    from its live view: `watch_training=False`)."""
     route_through_app()
     st.html(_CSS)
     st.title(title)
     st.markdown(f"<p style='font-size:1.05rem;color:#5f6368;margin-top:-0.6rem'>{lead}</p>",
                 unsafe_allow_html=True)
+    job = training_slot().get("job")
+    if job is not None and not job.finished:
+        job.touch()
+        if watch_training:
+            training_in_background(job)
+
+
+@st.fragment(run_every=2)
+def training_in_background(job) -> None:
+    """A line about this session's training while another page is open; its polls keep the job
+    from being taken for abandoned (model.jobs) while the learner is here."""
+    job.touch()
+    snap = job.snapshot()
+    if job.finished:
+        st.rerun()  # the whole page, without this line: the run is saved and listed
+    if snap.status is Status.QUEUED:
+        st.caption(f"Your training is number {snap.position} in line; it starts by itself. Open Train to watch it.")
+    elif snap.status is Status.RUNNING:
+        st.caption(f"Your training is running in the background ({snap.fraction:.0%}). Open Train to watch it.")
 
 
 # --- the dataset ------------------------------------------------------------------------
@@ -238,7 +260,8 @@ def training_queue():
     from model.jobs import TrainingQueue
 
     s = settings()
-    return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads())
+    return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
+                         max_waiting=s.max_waiting, abandon_after=s.abandon_seconds)
 
 
 def warm_up_work() -> None:

@@ -1,5 +1,6 @@
 """Train: set up a training, watch it learn live, then study the result and compare runs."""
 import json
+import uuid
 from dataclasses import asdict, fields
 
 import numpy as np
@@ -7,13 +8,13 @@ import streamlit as st
 
 from model import CLASSES
 from model.config import CHOICES, PRESETS, TrainConfig
-from model.jobs import FINISHED, Status
+from model.jobs import FINISHED, QueueFull, Status
 from model.runs import RunError
 from model.settings import MAX_SEED, config_from_params, config_to_params
 from pages import common, figures
 
 common.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "
-                       "scored on the 10,000 test images it never trains on.")
+                       "scored on the 10,000 test images it never trains on.", watch_training=False)
 data = common.dataset()
 if data is None:
     st.stop()
@@ -136,8 +137,9 @@ def start() -> None:
     if running is not None and not running.finished:
         return  # a double click: this session already has a training
     try:
-        slot["job"] = queue.submit(config, tensors)  # no Streamlit call in between (see training_slot)
-    except ValueError as error:
+        # The queue gives one place per owner: a burst of Start reruns gets the same job back.
+        slot["job"] = queue.submit(config, tensors, owner=slot.setdefault("owner", uuid.uuid4().hex))
+    except (ValueError, QueueFull) as error:
         st.session_state.start_error = str(error)
         return
     st.session_state.pop("start_error", None)
@@ -154,6 +156,7 @@ def stop(job) -> None:
 @st.fragment(run_every=0.5)
 def live(job) -> None:
     """Polls the running job twice a second; the script itself never blocks on training."""
+    job.touch()  # this page is still open: the queue must not take the job for abandoned
     snap = job.snapshot()
     if snap.status in FINISHED:
         st.rerun()  # the whole page: the run is saved and its results drawn
@@ -224,6 +227,12 @@ else:
                "responsive, and Stop keeps what was learned so far.")
     if job is not None and job.status is Status.FAILED:
         st.error(job.error, icon=":material/error:")
+    elif job is not None and job.abandoned:
+        seconds = f"{settings.abandon_seconds:g}"
+        st.warning(f"This page stopped answering for more than {seconds} s (a closed or hidden tab, or a lost "
+                   "connection), so on this shared server your training "
+                   + ("gave up its place in line. Press Start training to queue again." if job.result is None else
+                      "was stopped to free its place; what it learned is kept below."), icon=":material/timer_off:")
     elif job is not None and job.status is Status.CANCELLED and common.job_saved(job):
         st.info("The queued training was cancelled before it started.")
 

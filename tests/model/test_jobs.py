@@ -118,3 +118,66 @@ def test_stop_on_a_real_training_keeps_the_learned_weights(train_data, test_data
     images, labels = test_data
     accuracy = (classifier.predict(images.numpy()[:2000]) == labels.numpy()[:2000]).mean()
     assert accuracy > 0.5  # what it learned before the stop is kept
+
+
+# --- a shared server: one place per session, a bounded line, nobody holds it after leaving ------
+
+def test_one_owner_holds_one_place_however_often_it_submits():
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release))
+    first = queue.submit(FakeConfig(), (), owner="session-a")
+    again = [queue.submit(FakeConfig(), (), owner="session-a") for _ in range(5)]  # a burst of Start reruns
+    other = queue.submit(FakeConfig(), (), owner="session-b")
+    assert all(job is first for job in again)
+    assert queue.running + queue.waiting == 2 and other.position == 1
+    release.set()
+    assert first.wait(5) and other.wait(5)
+    assert queue.submit(FakeConfig(), (), owner="session-a") is not first  # once finished, a new one
+
+
+def test_a_full_line_refuses_with_a_reason_and_a_freed_place_takes_the_next():
+    from model.jobs import QueueFull
+
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, max_waiting=2, runner=fake_runner(release))
+    held = [queue.submit(FakeConfig(), (), owner=f"s{i}") for i in range(3)]  # 1 running, 2 waiting
+    with pytest.raises(QueueFull, match="2 trainings are already waiting.*Try again"):
+        queue.submit(FakeConfig(), (), owner="s3")
+    held[2].stop()  # one leaves the line
+    assert queue.submit(FakeConfig(), (), owner="s3").position == 2
+    release.set()
+
+
+def test_jobs_nobody_watches_are_stopped_or_cancelled_and_the_line_drains():
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release), abandon_after=0.3)
+    gone = [queue.submit(FakeConfig(), (), owner=f"gone{i}") for i in range(3)]  # start, then close the tab
+    present = queue.submit(FakeConfig(), (), owner="here")
+    # Past the worker's first torch import; this page polls all along.
+    assert wait_for(lambda: present.touch() or gone[0].snapshot().points or gone[0].finished, timeout=10)
+    started = time.monotonic()
+    while present.status is not Status.RUNNING and time.monotonic() - started < 5:
+        present.touch()  # this one's page keeps polling
+        _ = present.position
+        time.sleep(0.05)
+    waited = time.monotonic() - started
+    assert present.status is Status.RUNNING and waited < 1.5, waited
+    assert gone[0].wait(1) and gone[0].status is Status.DONE and gone[0].result.stopped  # what it learned is kept
+    assert [j.status for j in gone[1:]] == [Status.CANCELLED, Status.CANCELLED]
+    assert all(j.abandoned for j in gone) and not present.abandoned
+    for _ in range(10):  # still watched: not abandoned however long it runs
+        present.touch()
+        time.sleep(0.05)
+    assert present.status is Status.RUNNING
+    release.set()
+    assert present.wait(5) and not present.result.stopped
+
+
+def test_without_an_abandon_time_nothing_is_abandoned():
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release))
+    job = queue.submit(FakeConfig(), ())
+    time.sleep(0.2)
+    assert job.status is Status.RUNNING and not job.should_stop()
+    release.set()
+    assert job.wait(5) and not job.abandoned

@@ -77,6 +77,12 @@ def test_every_environment_variable_is_read():
     assert settings.runs_dir == Path("~/somewhere").expanduser()
     assert (settings.limits.max_epochs, settings.limits.max_batch_size) == (20, 512)
     assert settings.limits.min_batch_size == Limits().min_batch_size
+    assert settings.abandon_seconds == 6.0 and settings.max_waiting == 40  # a hosted server's defaults
+    tuned = load_settings({"SOFTMAX_STUDIO_HOSTED": "1", "SOFTMAX_STUDIO_MAX_QUEUE": "5",
+                           "SOFTMAX_STUDIO_ABANDON_SECONDS": "20"})
+    assert (tuned.max_waiting, tuned.abandon_seconds) == (5, 20)
+    assert load_settings({"SOFTMAX_STUDIO_HOSTED": "1", "SOFTMAX_STUDIO_ABANDON_SECONDS": "0"}).abandon_seconds is None
+    assert load_settings({}).abandon_seconds is None  # locally the one user's trainings are never abandoned
 
 
 @pytest.mark.parametrize("text, hosted", [("1", True), ("yes", True), ("ON", True), ("0", False), ("false", False),
@@ -88,7 +94,8 @@ def test_hosted_accepts_the_usual_spellings(text, hosted):
 @pytest.mark.parametrize("name, value", [("SOFTMAX_STUDIO_HOSTED", "maybe"), ("SOFTMAX_STUDIO_MAX_TRAININGS", "two"),
                                          ("SOFTMAX_STUDIO_MAX_TRAININGS", "0"), ("SOFTMAX_STUDIO_MAX_EPOCHS", "1.5"),
                                          ("SOFTMAX_STUDIO_MAX_EPOCHS", "-1"), ("SOFTMAX_STUDIO_MAX_BATCH_SIZE", "4"),
-                                         ("SOFTMAX_STUDIO_MAX_BATCH_SIZE", "lots")])
+                                         ("SOFTMAX_STUDIO_MAX_BATCH_SIZE", "lots"), ("SOFTMAX_STUDIO_MAX_QUEUE", "0"),
+                                         ("SOFTMAX_STUDIO_ABANDON_SECONDS", "soon")])
 def test_a_bad_environment_value_names_the_variable(name, value):
     with pytest.raises(ValueError, match=name):
         load_settings({name: value})

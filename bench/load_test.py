@@ -3,6 +3,7 @@ mode), all starting a training at the same moment and predicting while they trai
 
     .venv/bin/python bench/load_test.py [--sessions 8] [--epochs 2] [--predictions 5] [--url URL]
     .venv/bin/python bench/load_test.py --driver websocket [--sessions 8] [--epochs 10] [--predictions 10]
+    .venv/bin/python bench/load_test.py --driver websocket --abandon 6   # first, 6 visitors start and leave
 
 Without --url it starts its own server here; with --url it drives a running deployment
 (a container, Community Cloud). `--driver browser` (the default) gives each session its own
@@ -17,6 +18,11 @@ and the others'), comes back for its results, and predicts again once every trai
 done. The last session starts a moment later so that it lands in the queue, cancels there,
 and starts again. Prints per-action latencies (p50/p95/max), errors, what the queue showed,
 and whether any session saw a run that was not its own (each run's name carries its lr).
+
+With --abandon N, before the class arrives N visitors each open the worst link the server
+allows (50 epochs, batch 8, Adam: minutes of a core), press Start and close the connection;
+a newcomer then starts a training, and the bench prints its place in line second by second
+as the abandoned trainings are stopped or dropped, and when its results came.
 """
 from __future__ import annotations
 
@@ -312,6 +318,42 @@ async def visit(session: Session, user, args, gates: list[Gate]) -> None:
                 gate.arrive()
 
 
+WORST_LINK = "preset=lesson&epochs=50&batch_size=8&optimizer=adam"
+
+
+async def abandon_phase(url: str, count: int) -> int:
+    """`count` visitors start the worst training and leave; a newcomer's wait, printed. 1 if it
+    waited behind them for longer than the server's abandon time allows."""
+    for _ in range(count):
+        async with StreamlitClient(url) as gone:
+            await gone.open("train", WORST_LINK)
+            await gone.click("start")
+    left = time.perf_counter()
+    timeline = []
+    async with StreamlitClient(url) as newcomer:
+        await newcomer.open("train", "preset=lesson&epochs=1")
+        await newcomer.click("start")
+        while "download_model" not in newcomer.widgets and time.perf_counter() - left < 600:
+            place = QUEUED.search(newcomer.text())
+            timeline.append((time.perf_counter() - left, int(place.group(1)) if place else 0))
+            if newcomer.fragment is None:
+                break
+            await newcomer.poll_fragment()
+        done = time.perf_counter() - left
+    started = next((t for t, place in timeline if place == 0), done)
+    changes = [f"{t:4.1f} s: {'running' if place == 0 else f'number {place}'}" for i, (t, place) in enumerate(timeline)
+               if i == 0 or place != timeline[i - 1][1]]
+    settings = load_settings({**os.environ, "SOFTMAX_STUDIO_HOSTED": "1"})
+    print(f"abandon: {count} visitors started the worst training ({WORST_LINK}) and left; a newcomer's training, "
+          f"from the last one leaving:
+  " + "
+  ".join(changes)
+          + f"
+  started after {started:.1f} s, results after {done:.1f} s "
+            f"(the server gives up on a silent page after {settings.abandon_seconds} s)")
+    return 0 if "download_model" in newcomer.widgets else 1
+
+
 def summary(values: list[float]) -> str:
     values = sorted(values)
     p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
@@ -341,6 +383,7 @@ async def main_async(args) -> int:
     sessions = [Session(i, round(0.1 + 0.01 * i, 2)) for i in range(args.sessions)]
     gates = [Gate(args.sessions), Gate(args.sessions)]
     with target(args.url) as (url, read_log):
+        abandoned = await abandon_phase(url, args.abandon) if args.abandon else 0
         started = time.perf_counter()
         if args.driver == "websocket":
             await asyncio.gather(*(visit(s, SocketUser(s, url), args, gates) for s in sessions))
@@ -397,7 +440,7 @@ async def main_async(args) -> int:
             values = actions.get(action, [])
             print(f"predictions while others train, answered within 1 s ({what}): "
                   f"{sum(v <= 1.0 for v in values)} of {len(values)}")
-    return 1 if errors or leaks or tracebacks else 0
+    return 1 if errors or leaks or tracebacks or abandoned else 0
 
 
 def main(argv=None) -> int:
@@ -408,6 +451,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=2, help="epochs per training (default 2)")
     parser.add_argument("--predictions", type=int, default=5, help="predictions per session and phase (default 5)")
     parser.add_argument("--url", help="drive this running deployment instead of starting a server here")
+    parser.add_argument("--abandon", type=int, default=0,
+                        help="first, this many visitors start the worst training and disconnect (default 0)")
     return asyncio.run(main_async(parser.parse_args(argv)))
 
 

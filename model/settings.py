@@ -32,7 +32,7 @@ TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 @dataclass(frozen=True)
 class Limits:
     """Bounds on what one training may ask for. The defaults are safe for a public server:
-    the worst allowed run (50 epochs at batch 8) takes about a minute of one core, and no
+    the worst allowed run (50 epochs at batch 8 with Adam) takes 2-3 minutes of one core, and no
     minibatch needs more than a few MB."""
     max_epochs: int = 50             # 50 epochs is far past where softmax regression stops improving
     min_batch_size: int = 8          # an epoch is 60000/batch steps; batch 8 is ~1 s/epoch, batch 1 ~30 s

@@ -315,12 +315,12 @@ def garment_contours(image28: np.ndarray, scale: int = 4) -> list[np.ndarray]:
     """What a person would trace: the garment's outer contour and its clear holes (a bag's
     handle), in 28x28 units, smoothed as a hand smooths a staircase."""
     up = Image.fromarray(image28, "L").resize((28 * scale, 28 * scale), Image.Resampling.BICUBIC)
-    loops = [loop for loop in contour_loops(np.asarray(up) > 40) if len(loop) >= 12]
+    loops = [loop for loop in contour_loops(np.asarray(up) > 12) if len(loop) >= 12]
     if not loops:
         return []
     areas = [shoelace(loop) for loop in loops]
     biggest = max(areas)
-    kept = [loop for loop, area in zip(loops, areas) if area == biggest or (area < 0 and -area > 0.03 * biggest)]
+    kept = [loop for loop, area in zip(loops, areas) if area == biggest or (area < 0 and -area > 0.05 * biggest)]
     return [smooth_loop(loop[::2], 5) / scale for loop in kept]
 
 
@@ -424,12 +424,13 @@ class Kind:
     name: str        # the table's row
     make: object     # (image28 uint8 [28, 28], rng) -> encoded picture bytes
     drawn: bool      # a drawing: shoes are mirrored for half of them
+    classes: tuple = tuple(range(10))  # the labels whose test images this kind is made from
 
 
 KINDS = [
     Kind("drawing, outline only", outline_drawing, True),
     Kind("drawing, filled in", filled_drawing, True),
-    Kind("drawing, trouser as strokes", trouser_strokes, False),
+    Kind("drawing, trouser as strokes", trouser_strokes, False, (TROUSER,)),
     Kind("photo on wood (grain, plank seams)", on_texture(wood), False),
     Kind("photo on a sheet (folds)", on_texture(sheet), False),
     Kind("photo on tiles (grout)", on_texture(tiles), False),
@@ -445,12 +446,13 @@ KINDS = [
 
 
 def choose(labels: np.ndarray, indices: range, kind_number: int, limit: int, seed: int) -> np.ndarray:
-    """`limit` test-image indices from `indices`, the same number of each class (so every class
-    is drawn), chosen per kind so the kinds don't all use the same garments."""
+    """`limit` test-image indices from `indices`, the same number of each of the kind's classes
+    (so every class is drawn), chosen per kind so the kinds don't all use the same garments."""
     rng = np.random.default_rng([seed, kind_number, 1])
     pool = np.asarray(indices)
-    per_class = math.ceil(limit / 10)
-    chosen = [rng.permutation(pool[labels[pool] == c])[:per_class] for c in range(10)]
+    classes = KINDS[kind_number].classes
+    per_class = math.ceil(limit / len(classes))
+    chosen = [rng.permutation(pool[labels[pool] == c])[:per_class] for c in classes]
     return np.sort(np.concatenate(chosen))[:limit]
 
 

@@ -75,8 +75,8 @@ def test_photo_is_inverted_cropped_resized_centred_and_stretched():
     result = preprocess(garment_photo())
     image28 = result.image28
     assert image28.shape == (28, 28) and image28.dtype == np.uint8 and not result.empty
-    assert [name for name, _ in result.steps] == ["original", "grayscale", "inverted", "cropped", "resized",
-                                                   "final 28x28"]
+    assert [name for name, _ in result.steps] == ["original", "background", "inverted", "garment", "cropped",
+                                                   "resized", "final 28x28"]
     top, bottom, left, right = bbox(image28 > 40)
     assert (top, bottom) == (0, 28)                    # the longest edge (400 px tall) fills 28
     assert 20 <= right - left <= 22                    # 300:400 kept: 21 pixels wide
@@ -112,8 +112,8 @@ def test_big_image_is_worked_on_small():
     photo = garment_photo(size=(6000, 4000), box=(3000, 500, 5000, 3500))  # speed: bench/catalog_photos.py
     result = preprocess(photo)
     assert not result.empty and result.image28.max() == 255
-    gray = dict(result.steps)["grayscale"]
-    assert max(gray.shape) <= 512 and gray.shape[1] > gray.shape[0]
+    working = dict(result.steps)["background"]
+    assert max(working.shape) <= 512 and working.shape[1] > working.shape[0]
 
 
 def test_any_mode_is_accepted():

@@ -245,3 +245,203 @@ def test_predict_bytes_on_a_catalog_photo(test_split, classifier):
         assert prediction.confidence == prediction.probabilities[prediction.label]
         hits += prediction.label == label
     assert hits >= 13
+
+
+# -- each step on small generated pictures ---------------------------------------------------------
+
+def shirt_mask(shape=(240, 320), box=(90, 50, 230, 190)):
+    """A T-shaped garment mask (shoulders and sleeves, then the body) inside `box`."""
+    mask = np.zeros(shape, dtype=bool)
+    left, top, right, bottom = box
+    third = (right - left) // 3
+    mask[top:top + (bottom - top) // 4, left:right] = True
+    mask[top:bottom, left + third:right - third] = True
+    return mask
+
+
+def test_background_surface_follows_a_lighting_gradient():
+    h, w = 240, 320
+    yy, xx = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
+    lit = 90 + 120 * xx + 60 * (yy - 0.5) ** 2  # strong side light plus a vignette-like bow
+    picture = np.repeat(lit[..., None], 3, axis=2)
+    garment = shirt_mask()
+    picture[garment] = (40, 40, 140)
+    surface, noise = preprocess_module().fit_background(picture.astype(np.float32))
+    assert np.abs(surface[..., 0] - lit).max() < 2  # under the garment too, where it was never seen
+    assert noise < 1
+    # One level for the whole background (the border's median) would be 60 levels off in places.
+    assert np.abs(lit - np.median(lit[[0, -1]])).max() > 50
+    result = preprocess(Image.fromarray(picture.astype(np.uint8)))
+    top, bottom, left, right = bbox(result.image28 > 40)
+    assert (top, bottom, left, right) == (0, 28, 0, 28)  # 140x140 garment: the gradient added nothing
+
+
+def test_background_fit_ignores_a_garment_crossing_the_border():
+    picture = np.full((200, 300, 3), 230.0, dtype=np.float32)
+    picture[:, :40] = 30  # a dark sleeve across the left border band, a fifth of the band
+    surface, _ = preprocess_module().fit_background(picture)
+    assert np.abs(surface[100, 150] - 230).max() < 3
+
+
+def test_otsu_splits_two_populations_between_them():
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.normal(5, 2, 9000), rng.normal(60, 5, 1000)]).clip(0)
+    cut = preprocess_module().otsu(values)
+    assert 10 < cut < 45 and abs(int((values > cut).sum()) - 1000) <= 10
+
+
+def test_adaptive_threshold_finds_a_faint_garment_a_fixed_one_missed():
+    p = preprocess_module()
+    rng = np.random.default_rng(1)
+    picture = rng.normal(200, 2, (240, 320, 3))
+    garment = shirt_mask()
+    picture[garment] -= 16  # 28 levels of RGB distance: under the old fixed trim (22 per grey level x sqrt 3)
+    result = preprocess(Image.fromarray(picture.clip(0, 255).astype(np.uint8)))
+    assert not result.empty
+    cut = dict(result.steps)["garment"] > 0
+    assert abs(int(cut.sum()) - int(garment.sum())) < 0.05 * garment.sum()
+    low, high = p.thresholds(np.full((10, 10), 3.0), noise=3.0)
+    assert low >= p.NOISE_FLOOR * 3.0 and high >= low  # never under the background's own noise
+
+
+def test_main_region_keeps_the_garment_and_drops_a_speck_and_a_seam():
+    picture = np.full((240, 320), 235, dtype=np.uint8)
+    garment = shirt_mask()
+    picture[garment] = 40
+    picture[20:26, 280:286] = 40  # a distant speck of dirt
+    picture[:, 300] = 120         # a floorboard seam, top to bottom
+    picture[205, :] = 120         # and one across, touching the garment
+    result = preprocess(Image.fromarray(picture))
+    kept = dict(result.steps)["garment"] > 0
+    assert np.array_equal(kept, garment)
+    top, bottom, left, right = bbox(result.image28 > 40)
+    assert (bottom - top, right - left) == (28, 28)
+
+
+def test_main_region_keeps_a_nearby_part_of_the_same_garment():
+    p = preprocess_module()
+    mask = np.zeros((100, 100), dtype=bool)
+    mask[20:80, 20:50] = True      # one half of a garment ...
+    mask[20:80, 53:75] = True      # ... and the other, split by a stripe the threshold missed
+    mask[90:95, 90:95] = True      # a speck
+    kept = p.main_region(mask)
+    assert kept[50, 60] and kept[50, 30] and not kept[92, 92]
+
+
+def test_labelling_matches_a_flood_fill():
+    p = preprocess_module()
+    rng = np.random.default_rng(2)
+    for connectivity in (4, 8):
+        mask = rng.random((40, 50)) > 0.55
+        labels, count = p.label(mask, connectivity)
+        expected, expected_count = flood_fill_labels(mask, connectivity)
+        assert count == expected_count
+        assert len(set(zip(labels[mask].tolist(), expected[mask].tolist()))) == count  # the same partition
+        assert not labels[~mask].any()
+
+
+def flood_fill_labels(mask, connectivity):
+    h, w = mask.shape
+    steps = [(-1, 0), (1, 0), (0, -1), (0, 1)] + ([(-1, -1), (-1, 1), (1, -1), (1, 1)] if connectivity == 8 else [])
+    labels, count = np.zeros((h, w), dtype=int), 0
+    for start in zip(*np.nonzero(mask)):
+        if labels[start]:
+            continue
+        count += 1
+        labels[start], todo = count, [start]
+        while todo:
+            y, x = todo.pop()
+            for dy, dx in steps:
+                if 0 <= y + dy < h and 0 <= x + dx < w and mask[y + dy, x + dx] and not labels[y + dy, x + dx]:
+                    labels[y + dy, x + dx] = count
+                    todo.append((y + dy, x + dx))
+    return labels, count
+
+
+def test_opening_removes_thin_lines_but_keeps_a_drawing_made_of_them():
+    p = preprocess_module()
+    mask = np.zeros((100, 100), dtype=bool)
+    mask[20:80, 20:80] = True
+    mask[50, :] = True  # a 1-pixel seam through it
+    opened = p.remove_thin(mask)
+    assert opened[30, 30] and not opened[50, 5] and not opened[50, 95]
+    strokes = np.zeros((100, 100), dtype=bool)
+    strokes[10:90, 30] = strokes[10:90, 70] = strokes[10, 30:71] = True  # a thin-brush drawing
+    assert np.array_equal(p.remove_thin(strokes), strokes)
+
+
+def test_hole_fill_turns_a_closed_outline_into_a_silhouette():
+    p = preprocess_module()
+    ring = np.zeros((60, 60), dtype=bool)
+    ring[10:50, 10:50] = True
+    ring[14:46, 14:46] = False
+    filled = p.fill_holes(ring)
+    assert filled[30, 30] and filled[14:46, 14:46].all() and not filled[5, 5]
+    image = Image.new("L", (280, 280), 0)  # a closed dress outline, drawn white on black like the canvas
+    ImageDraw.Draw(image).line([(110, 30), (170, 30), (220, 250), (60, 250), (110, 30)], fill=255, width=6)
+    result = preprocess(image)
+    assert result.image28[20, 14] == 255 and result.image28[10, 14] == 255  # inside, now solid
+
+
+def test_hole_fill_leaves_an_opening_that_reaches_the_edge():
+    p = preprocess_module()
+    legs = np.zeros((60, 60), dtype=bool)  # waistband and two legs touching the bottom edge
+    legs[5:15, 10:50] = True
+    legs[15:60, 10:25] = legs[15:60, 35:50] = True
+    assert np.array_equal(p.fill_holes(legs), legs)
+
+
+def test_a_rotated_rectangle_is_turned_upright():
+    p = preprocess_module()
+    upright = Image.new("L", (300, 300), 0)
+    ImageDraw.Draw(upright).rectangle((110, 60, 190, 240), fill=255)
+    for degrees in (-12, 8, 15):
+        tilted = np.asarray(upright.rotate(degrees, Image.Resampling.BILINEAR)) > 127
+        assert abs(p.upright_angle(tilted) + degrees) <= 1.5
+    assert p.upright_angle(np.asarray(upright) > 127) == 0.0
+    photo = Image.eval(upright.rotate(10, Image.Resampling.BILINEAR), lambda v: 255 - v)  # dark on white
+    result = preprocess(photo)
+    assert "upright" in dict(result.steps)
+    core = result.image28 > 128
+    top, bottom, left, right = bbox(core)
+    assert core[top + 2:bottom - 2, left + 1:right - 1].all()  # a filled, axis-aligned box again
+    assert (right - left) <= 14                                 # 80:180 kept, not widened by a tilt
+
+
+def test_a_shoe_pointing_right_is_mirrored_to_point_left():
+    p = preprocess_module()
+    boot = np.zeros((60, 100), dtype=bool)
+    boot[40:60, 0:100] = True  # sole and toe, low, all along ...
+    boot[0:40, 60:100] = True  # ... the shaft on the right: as every dataset shoe stands
+    assert not p.faces_right(boot) and p.faces_right(boot[:, ::-1])
+    assert not p.faces_right(shirt_mask())  # symmetric garments are left alone
+    picture = Image.fromarray(np.pad(boot, 30).astype(np.uint8) * 255)
+    mirrored = Image.fromarray(np.pad(boot[:, ::-1], 30).astype(np.uint8) * 255)
+    assert np.array_equal(preprocess(picture).image28, preprocess(mirrored).image28)
+
+
+def test_28x28_garment_touching_all_four_sides_is_accepted(test_split):
+    images, _ = test_split
+    full = [image for image in images if image[0].any() and image[-1].any() and image[:, 0].any() and image[:, -1].any()]
+    assert len(full) >= 20
+    for image in full:
+        for picture, expected in ((image, image), (255 - image, image)):
+            result = preprocess(decode_image(png(picture)))
+            assert not result.empty
+            assert np.abs(result.image28.astype(int) - expected).max() <= (0 if image.max() == 255 else 20)
+
+
+def test_low_contrast_is_refused_with_a_reason():
+    rng = np.random.default_rng(3)
+    picture = rng.normal(120, 2, (240, 320, 3))
+    picture[shirt_mask()] += 3  # a garment barely different from what it lies on (noise sd 2)
+    result = preprocess(Image.fromarray(picture.clip(0, 255).astype(np.uint8)))
+    assert result.empty and result.reason.startswith("Low contrast")
+    assert "contrasting background" in result.reason and not result.image28.any()
+    plain = preprocess(Image.fromarray(rng.normal(120, 2, (240, 320, 3)).clip(0, 255).astype(np.uint8)))
+    assert plain.empty and not plain.reason.startswith("Low contrast")  # nothing there at all
+
+
+def preprocess_module():
+    from model import preprocess as module
+    return module

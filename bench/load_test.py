@@ -345,11 +345,8 @@ async def abandon_phase(url: str, count: int) -> int:
                if i == 0 or place != timeline[i - 1][1]]
     settings = load_settings({**os.environ, "SOFTMAX_STUDIO_HOSTED": "1"})
     print(f"abandon: {count} visitors started the worst training ({WORST_LINK}) and left; a newcomer's training, "
-          f"from the last one leaving:
-  " + "
-  ".join(changes)
-          + f"
-  started after {started:.1f} s, results after {done:.1f} s "
+          "from the last one leaving:\n  " + "\n  ".join(changes)
+          + f"\n  started after {started:.1f} s, results after {done:.1f} s "
             f"(the server gives up on a silent page after {settings.abandon_seconds} s)")
     return 0 if "download_model" in newcomer.widgets else 1
 

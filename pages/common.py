@@ -11,6 +11,7 @@ import functools
 import gc
 import io
 import logging
+import re
 import threading
 import unicodedata
 
@@ -312,10 +313,13 @@ def plain(text) -> str:
             out.append(" ")
         else:
             out.append(char)
-    return "".join(out)
+    # Markdown links bare URLs and e-mail addresses after escapes are resolved; an invisible
+    # word joiner inside "http:", "www." and "@" keeps them text.
+    return _AUTOLINK.sub("\u2060", "".join(out))
 
 
 _PUNCTUATION = frozenset("\\`*_{}[]()<>#!|~$:")
+_AUTOLINK = re.compile(r"(?i)(?<=https)(?=\\:)|(?<=http)(?=\\:)|(?<=ftp)(?=\\:)|(?<=mailto)(?=\\:)|(?<=www)(?=\.)|(?<=@)")
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:

@@ -308,6 +308,7 @@ def test_plain_escapes_every_markup_start_and_keeps_one_line():
     assert common.plain("a\nb\u202ec") == "a b c"
     assert common.plain("![i](u)") == "\\!\\[i\\]\\(u\\)"
     assert common.plain("lr 0.1, 84.1% — 中文") == "lr 0.1, 84.1% — 中文"
+    assert common.plain("http://a.b www.c.d e@f.g") == "http\u2060\\://a.b www\u2060.c.d e@\u2060f.g"  # no autolinks
 
 
 def test_a_damaged_run_is_named_with_its_reason_and_can_be_deleted(dataset_available, fresh_settings):

@@ -370,3 +370,27 @@ def test_a_hosted_session_is_told_when_its_oldest_run_is_removed(dataset_availab
     assert first.id not in [r.id for r in store(at).list()]
     at.run()
     assert not any("oldest" in w.value for w in at.warning)  # said once, when it happened
+
+
+def test_a_visitor_over_the_queue_limit_is_told_to_try_again(dataset_available, monkeypatch):
+    from pages import common
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
+    monkeypatch.setenv("SOFTMAX_STUDIO_MAX_QUEUE", "1")
+    common._settings.clear()
+    common.training_queue.clear()
+    try:
+        sessions = [open_page("train") for _ in range(3)]
+        for at in sessions:
+            at.slider(key="cfg_epochs").set_value(50).run()
+            at.button(key="start").click().run()
+            assert_clean(at)
+        assert "You are number **1** in line" in texts(sessions[1])
+        assert any("The server is busy" in e.value and "Try again" in e.value for e in sessions[2].error)
+        assert "start" in [b.key for b in sessions[2].button]  # nothing was queued for it
+        for at in sessions[:2]:
+            at.session_state["training"]["job"].stop()
+        finish_training(sessions[0])
+    finally:
+        common._settings.clear()
+        common.training_queue.clear()

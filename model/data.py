@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import logging
 import os
 import zlib
@@ -89,14 +90,6 @@ def locate(split: str, root: str | os.PathLike | None = None) -> tuple[Path, Pat
             missing = FILES[split][found.index(None)]
             raise DatasetError(f"Fashion-MNIST file {missing}(.gz) is missing in {folder}. {FIX}")
     raise DatasetError(f"Fashion-MNIST was not found (looked in {', '.join(str(d) for d, _ in candidate_dirs(root))}). {FIX}")
-
-
-def is_available(root: str | os.PathLike | None = None) -> bool:
-    try:
-        locate("train", root), locate("test", root)
-    except DatasetError:
-        return False
-    return True
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -194,28 +187,39 @@ def dataset_checksum() -> str:
     return hashlib.sha256("".join(SHA256[n] for s in SPLITS for n in FILES[s]).encode()).hexdigest()[:16]
 
 
+# Where the official .gz files are served, and their MD5s (torchvision's FashionMNIST lists,
+# copied so the download needs neither torchvision's internals nor its import time).
+MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+DOWNLOADS = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
+
 def download(root: str | os.PathLike | None = None,
-             progress: Callable[[str, int, int], None] | None = None) -> Path:
-    """Download the four files with torchvision's mirror list into `root` (default: data/).
+             progress: Callable[[str, int, int], None] | None = None,
+             mirrors: tuple[str, ...] = MIRRORS, files: dict[str, str] | None = None) -> Path:
+    """Download the four files into `root` (default: data/), in torchvision's layout.
 
-    `progress(filename, bytes_done, bytes_total)` is called as bytes arrive.
-    Each file is checked against torchvision's MD5 before it is kept.
+    `progress(filename, bytes_done, bytes_total)` is called as bytes arrive. Each file is
+    tried at each mirror in turn and kept only if its MD5 is the one in `files` (default
+    DOWNLOADS); a failed or interrupted download leaves nothing behind but what was whole.
     """
-    from torchvision.datasets import FashionMNIST
-
     raw = Path(root or PROJECT_DATA_DIR) / "FashionMNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    errors = []
-    for filename, md5 in FashionMNIST.resources:
+    for filename, md5 in (files or DOWNLOADS).items():
         target = raw / filename
         if target.is_file() and hashlib.md5(target.read_bytes()).hexdigest() == md5:
             continue
-        for mirror in FashionMNIST.mirrors:
+        errors = []
+        for mirror in mirrors:
             try:
                 _fetch(f"{mirror}{filename}", target, md5, progress)
                 break
-            except (OSError, ValueError) as e:
-                errors.append(f"{mirror}{filename}: {e}")
+            except (OSError, ValueError, http.client.HTTPException) as e:  # URLError, timeouts: OSErrors
+                errors.append(f"{mirror}{filename}: {e or type(e).__name__}")
         else:
             raise DatasetError(f"Downloading {filename} failed ({'; '.join(errors)}). "
                                "Check the internet connection, or install the dataset offline: "
@@ -227,20 +231,24 @@ def _fetch(url: str, target: Path, md5: str, progress) -> None:
     import urllib.request
 
     digest = hashlib.md5()
-    tmp = target.with_suffix(".part")
-    with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while chunk := response.read(1 << 16):
-            out.write(chunk)
-            digest.update(chunk)
-            done += len(chunk)
-            if progress:
-                progress(target.name, done, total)
-    if digest.hexdigest() != md5:
-        tmp.unlink(missing_ok=True)
-        raise ValueError("checksum mismatch")
-    os.replace(tmp, target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(target.name, done, total)
+        if total and done != total:
+            raise ValueError(f"the download was cut off after {done} of {total} bytes")
+        if digest.hexdigest() != md5:
+            raise ValueError("checksum mismatch: the file is damaged or not the official one")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed, cut-off or interrupted download leaves nothing half-made
 
 
 def describe_source(root: str | os.PathLike | None = None) -> dict:

@@ -28,6 +28,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from model.data import DatasetError
+
 log = logging.getLogger(__name__)
 
 
@@ -66,13 +68,14 @@ def _default_runner(config, train_images, train_labels, test_images, test_labels
 
 
 def _plain_error(error: BaseException) -> str:
-    """A learner-facing sentence for a failure (the traceback goes to the server log only)."""
+    """A learner-facing sentence for a failure (the traceback goes to the server log only).
+    A DatasetError or ValueError already says what was wrong and what to do."""
     if isinstance(error, MemoryError):
         return "The server ran out of memory while training. Try a smaller batch size, or try again later."
-    name = type(error).__name__
-    if name in ("DatasetError", "ValueError"):
+    if isinstance(error, (DatasetError, ValueError)):
         return str(error)
-    return f"Training stopped with an unexpected error ({name}: {error}). Try again; if it repeats, report it."
+    return (f"Training stopped with an unexpected error ({type(error).__name__}: {error}). Try again; "
+            "if it repeats, report it.")
 
 
 @dataclass(eq=False)
@@ -111,16 +114,6 @@ class Job:
     def finished(self) -> bool:
         return self.status in FINISHED
 
-    @property
-    def history(self) -> list[dict]:
-        with self._lock:
-            return list(self._history)
-
-    @property
-    def progress(self):
-        """The latest model.train.Progress (epoch, fraction, train_loss, train_acc, weight), or None."""
-        return self._progress
-
     def snapshot(self) -> Snapshot:
         with self._lock:
             progress = self._progress
@@ -147,10 +140,6 @@ class Job:
             self.stop_requested_at = time.time()
         self._stop.set()
         self._queue._cancel_if_queued(self)
-
-    def cancel(self) -> None:
-        """Take a queued job out of the line (for a running job this is stop())."""
-        self.stop()
 
     def should_stop(self) -> bool:
         """Asked by the trainer before every minibatch: a stop request, or nobody watching."""
@@ -206,8 +195,7 @@ class TrainingQueue:
         A config that can't train raises ValueError here, before anything is queued; a full
         line raises QueueFull. If `owner` already has an unfinished job, that job is returned.
         """
-        if hasattr(config, "validate"):
-            config.validate()
+        config.validate()
         with self._lock:
             self._drop_abandoned()
             held = next((j for j in (*self._running, *self._waiting) if owner is not None and j.owner == owner), None)

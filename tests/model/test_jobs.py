@@ -61,7 +61,7 @@ def test_a_queued_job_can_be_cancelled_and_the_line_moves_up():
     release = threading.Event()
     queue = TrainingQueue(max_running=1, runner=fake_runner(release))
     first, second, third = (queue.submit(FakeConfig(), ()) for _ in range(3))
-    second.cancel()
+    second.stop()  # in line, Stop cancels
     assert second.status is Status.CANCELLED and second.finished and second.result is None
     assert third.position == 1
     release.set()
@@ -181,3 +181,13 @@ def test_without_an_abandon_time_nothing_is_abandoned():
     assert job.status is Status.RUNNING and not job.should_stop()
     release.set()
     assert job.wait(5) and not job.abandoned
+
+
+def test_a_dataset_or_settings_error_is_shown_as_its_own_words():
+    from model.data import DatasetError
+
+    for error in (DatasetError("Fashion-MNIST file x is missing. Install it with apt."), ValueError("lr must be > 0")):
+        def broken(*args, error=error, **kwargs):
+            raise error
+        job = TrainingQueue(max_running=1, runner=broken).submit(FakeConfig(), ())
+        assert job.wait(5) and job.error == str(error)

@@ -163,7 +163,8 @@ def test_jobs_nobody_watches_are_stopped_or_cancelled_and_the_line_drains():
     waited = time.monotonic() - started
     assert present.status is Status.RUNNING and waited < 1.5, waited
     assert gone[0].wait(1) and gone[0].status is Status.DONE and gone[0].result.stopped  # what it learned is kept
-    assert [j.status for j in gone[1:]] == [Status.CANCELLED, Status.CANCELLED]
+    for job in gone[1:]:  # dropped from the line, or (had it just started) stopped at its first minibatch
+        assert job.wait(1) and (job.status is Status.CANCELLED or job.result.stopped)
     assert all(j.abandoned for j in gone) and not present.abandoned
     for _ in range(10):  # still watched: not abandoned however long it runs
         present.touch()

@@ -93,7 +93,7 @@ def cmd_train(args):
     if result.diverged:
         print(result.diverged, file=sys.stderr)
     path = checkpoint.save(result.classifier(), args.out)
-    test_acc = result.history[-1]["test_acc"] if result.history else None
+    test_acc = result.test_acc
     if args.json:
         print(json.dumps({"checkpoint": str(path), "test_acc": test_acc}))
     else:

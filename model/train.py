@@ -40,11 +40,11 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one dict per finished epoch
     stopped: bool = False                # a stop request ended it early
     diverged: str | None = None          # a learner-facing reason when the loss blew up
+    test_acc: float | None = None        # of the final weights (for a stopped run, past its last full epoch)
 
     def classifier(self) -> LinearClassifier:
         meta = {"config": asdict(self.config), "history": self.history, "stopped": self.stopped,
-                "diverged": self.diverged, "dataset": dataset_checksum(),
-                "test_acc": self.history[-1]["test_acc"] if self.history else None}
+                "diverged": self.diverged, "dataset": dataset_checksum(), "test_acc": self.test_acc}
         return LinearClassifier(self.weight.numpy().copy(), self.bias.numpy().copy(),
                                 self.normalization["mean"], self.normalization["std"], meta)
 
@@ -128,6 +128,55 @@ def divergence_message(config: TrainConfig, loss: float) -> str:
     return message
 
 
+def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
+    """The learning rate of step `step` (0-based): constant, or cosine decay from lr towards 0."""
+    if config.schedule == "constant":
+        return config.lr
+    return 0.5 * config.lr * (1 + math.cos(math.pi * step / total_steps))
+
+
+@dataclass
+class EpochOutcome:
+    loss_sum: float = 0.0      # summed minibatch losses
+    correct: int = 0           # right training predictions
+    seen: int = 0              # training images stepped on
+    steps: int = 0             # steps taken so far in the whole run
+    stopped: bool = False      # should_stop() said so before a minibatch
+    bad_loss: float | None = None  # the non-finite loss that ended it (no update was made with it)
+
+
+def train_epoch(learner, flat_images: torch.Tensor, labels: torch.Tensor, normalization: dict,
+                config: TrainConfig, epoch: int, order: torch.Tensor, steps: int, total_steps: int,
+                on_progress: Callable[[Progress], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> EpochOutcome:
+    """One pass over the training images in `order`; stops early for a stop request or a loss
+    that is not finite. A learner never applies a non-finite update, so the weights it holds
+    afterwards are always the last good ones."""
+    n, size = len(flat_images), config.batch_size
+    steps_per_epoch = math.ceil(n / size)
+    report_every = max(1, steps_per_epoch // 20)
+    out, correct = EpochOutcome(steps=steps), torch.zeros((), dtype=torch.int64)
+    for i in range(steps_per_epoch):
+        if should_stop is not None and should_stop():
+            out.stopped = True
+            break
+        index = order[i * size:(i + 1) * size]
+        X, y = to_input(flat_images.index_select(0, index), normalization), labels.index_select(0, index)
+        loss, logits = learner.step(X, y, learning_rate(config, out.steps, total_steps))
+        if not math.isfinite(loss):
+            out.bad_loss = loss
+            break
+        out.steps += 1
+        out.loss_sum += loss
+        correct += (logits.argmax(1) == y).sum()
+        out.seen += len(y)
+        if on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch):
+            on_progress(Progress(epoch, out.steps / total_steps, out.loss_sum / out.seen, correct.item() / out.seen,
+                                 learner.net.weight_bias()[0].numpy()))
+    out.correct = int(correct)
+    return out
+
+
 def train(config: TrainConfig,
           train_images: torch.Tensor, train_labels: torch.Tensor,
           test_images: torch.Tensor, test_labels: torch.Tensor,
@@ -144,51 +193,29 @@ def train(config: TrainConfig,
     result = TrainResult(weight, bias, normalization, config)
 
     n = len(train_images)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
-    report_every = max(1, steps_per_epoch // 20)
+    total_steps = math.ceil(n / config.batch_size) * config.epochs
     flat_images = train_images.reshape(n, -1)
     test_batches = batches(test_images, test_labels, normalization)  # 31 MB for the 10,000 test images
-    params = list(learner.net.parameters())
-    good = [p.detach().clone() for p in params]  # the last weights that gave a finite loss
-    step = 0
+    steps = 0
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
         if isinstance(learner.net, torch.nn.Module):
             learner.net.train()  # as the lesson's train_epoch_ch3 does
-        loss_sum, correct, seen = 0.0, torch.zeros((), dtype=torch.int64), 0
         order = torch.randperm(n, generator=generator)
-        for i in range(steps_per_epoch):
-            if should_stop is not None and should_stop():
-                result.stopped = True
-                break
-            index = order[i * config.batch_size:(i + 1) * config.batch_size]
-            X, y = to_input(flat_images.index_select(0, index), normalization), train_labels.index_select(0, index)
-            lr = config.lr if config.schedule == "constant" else 0.5 * config.lr * (1 + math.cos(math.pi * step / total_steps))
-            with torch.no_grad():
-                for buffer, param in zip(good, params):
-                    buffer.copy_(param)
-            loss, logits = learner.step(X, y, lr)
-            if not math.isfinite(loss):
-                with torch.no_grad():
-                    for buffer, param in zip(good, params):
-                        param.copy_(buffer)
-                result.diverged = divergence_message(config, loss)
-                break
-            step += 1
-            loss_sum += loss
-            correct += (logits.argmax(1) == y).sum()
-            seen += len(y)
-            if on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch):
-                on_progress(Progress(epoch, step / total_steps, loss_sum / seen, correct.item() / seen,
-                                     learner.net.weight_bias()[0].numpy()))
+        outcome = train_epoch(learner, flat_images, train_labels, normalization, config, epoch, order, steps,
+                              total_steps, on_progress, should_stop)
+        steps = outcome.steps
         result.weight, result.bias = learner.net.weight_bias()
-        if result.stopped or result.diverged or seen < n:
-            break
         test_acc = evaluate_accuracy(learner.net, test_batches)
-        metrics = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct.item() / seen,
+        if outcome.stopped or outcome.bad_loss is not None or outcome.seen < n:
+            result.stopped = outcome.stopped
+            result.diverged = divergence_message(config, outcome.bad_loss) if outcome.bad_loss is not None else None
+            result.test_acc = test_acc  # of the weights it ends with, which learned past the last full epoch
+            break
+        metrics = {"epoch": epoch, "train_loss": outcome.loss_sum / n, "train_acc": outcome.correct / n,
                    "test_acc": test_acc, "seconds": time.perf_counter() - started}
         result.history.append(metrics)
+        result.test_acc = test_acc
         if on_epoch is not None:
             on_epoch(metrics)
     return result

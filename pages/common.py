@@ -392,10 +392,7 @@ def collect_finished_job():
     store = run_store()
     classifier = job.result.classifier()
     try:
-        # The saved model's test accuracy is that of its final weights: for a stopped run
-        # these learned past the last full epoch, so the last epoch's number would be stale.
-        evaluation = evaluate(classifier)
-        classifier.metadata["test_acc"] = evaluation["accuracy"]
+        evaluation = evaluate(classifier)  # its confusion matrix and mistakes, for the results
     except DatasetError:
         evaluation = None
     try:

@@ -102,3 +102,30 @@ def test_standardize_uses_the_training_pixels_statistics(small):
     pixels = small[0].double() / 255
     assert result.normalization["mean"] == pytest.approx(pixels.mean().item(), rel=1e-9)
     assert result.normalization["std"] == pytest.approx(pixels.std(unbiased=False).item(), rel=1e-9)
+
+
+def test_the_saved_test_accuracy_is_that_of_the_final_weights(train_data, test_data):
+    """One meaning for CLI and app: for a full run the last epoch's, for a stopped run its own."""
+    images, labels = test_data[0].numpy(), test_data[1].numpy()
+    full = train(preset("lesson", epochs=1, impl="scratch"), *train_data, *test_data)
+    assert full.test_acc == full.history[-1]["test_acc"] == full.classifier().metadata["test_acc"]
+    calls = {"n": 0}
+
+    def stop_mid_epoch():
+        calls["n"] += 1
+        return calls["n"] > 300  # 1.3 epochs of batch 256
+
+    stopped = train(preset("lesson", epochs=3, impl="scratch"), *train_data, *test_data, should_stop=stop_mid_epoch)
+    assert stopped.stopped and len(stopped.history) == 1
+    final = float((stopped.classifier().predict(images) == labels).mean())
+    assert stopped.test_acc == pytest.approx(final, abs=1e-4) and stopped.test_acc != stopped.history[-1]["test_acc"]
+
+
+def test_the_cosine_schedule_starts_at_lr_and_decays_towards_zero():
+    from model.train import learning_rate
+
+    cosine, constant = preset("best"), preset("lesson")
+    assert learning_rate(cosine, 0, 100) == cosine.lr
+    assert learning_rate(cosine, 50, 100) == pytest.approx(cosine.lr / 2)
+    assert 0 < learning_rate(cosine, 99, 100) < cosine.lr * 1e-3
+    assert learning_rate(constant, 99, 100) == constant.lr

@@ -103,13 +103,13 @@ def cmd_train(args):
 
 def cmd_evaluate(args):
     from model import checkpoint
+    from model.analysis import evaluate
     from model.data import load_split_numpy
 
     classifier = checkpoint.load(args.checkpoint)
-    images, labels = load_split_numpy("test")
-    predicted = classifier.predict(images)
-    per_class = {name: float((predicted[labels == k] == k).mean()) for k, name in enumerate(CLASSES)}
-    test_acc = float((predicted == labels).mean())
+    evaluation = evaluate(classifier, *load_split_numpy("test"))
+    per_class = {name: float(acc) for name, acc in zip(CLASSES, evaluation.per_class)}
+    test_acc = evaluation.accuracy
     if args.json:
         print(json.dumps({"test_acc": test_acc, "per_class": per_class}))
     else:

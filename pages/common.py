@@ -19,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES, CLASSES_ZH
+from model import analysis
 from model import data as fmnist
 from model.data import DatasetError
 from model.jobs import Status
@@ -185,8 +186,7 @@ def png(image: np.ndarray) -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def class_means(split: str) -> np.ndarray:
-    images, labels = _split(split)
-    return np.stack([images[labels == k].mean(axis=0) for k in range(10)])
+    return analysis.class_means(*_split(split))
 
 
 def class_counts(split: str) -> np.ndarray:
@@ -354,16 +354,9 @@ def runs_are_on_disk() -> bool:
     return not settings().hosted and "runs_disk_error" not in st.session_state
 
 
-def evaluate(classifier) -> dict:
-    """A model on the whole test set: predictions, confidences, confusion matrix, accuracy."""
-    images, labels = _split("test")
-    probabilities = np.concatenate([classifier.predict_proba(images[i:i + 2500])
-                                    for i in range(0, len(images), 2500)])
-    predicted = probabilities.argmax(1)
-    matrix = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(matrix, (labels, predicted), 1)
-    return {"predicted": predicted, "confidence": probabilities.max(1), "matrix": matrix,
-            "accuracy": float((predicted == labels).mean())}
+def evaluate(classifier) -> "analysis.Evaluation":
+    """A model on the whole test set (model.analysis)."""
+    return analysis.evaluate(classifier, *_split("test"))
 
 
 def training_slot() -> dict:

@@ -259,7 +259,7 @@ def results(record, classifier) -> None:
     ev = evaluation(record.id, classifier)
     cfg = record.config
     cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{ev['accuracy']:.1%}", help="On all 10,000 test images, with the final weights.")
+    cols[0].metric("Test accuracy", f"{ev.accuracy:.1%}", help="On all 10,000 test images, with the final weights.")
     cols[1].metric("Epochs", f"{len(record.history)} of {cfg.get('epochs')}")
     cols[2].metric("Training time", f"{sum(h['seconds'] for h in record.history):.1f} s")
     cols[3].metric("Implementation", str(cfg.get("impl")))
@@ -273,23 +273,20 @@ def results(record, classifier) -> None:
     left, right = st.columns([3, 2], gap="large")
     left.markdown("**Confusion matrix (test set)**")
     right.markdown("**Accuracy per class (test set)**")
-    left.plotly_chart(figures.confusion_figure(ev["matrix"]), config=figures.PLOTLY_CONFIG, key="confusion")
-    per_class = np.diag(ev["matrix"]) / ev["matrix"].sum(1)
+    left.plotly_chart(figures.confusion_figure(ev.matrix), config=figures.PLOTLY_CONFIG, key="confusion")
+    per_class = ev.per_class
     right.plotly_chart(figures.per_class_figure(per_class), config=figures.PLOTLY_CONFIG, key="per_class")
     worst = int(np.argmin(per_class))
-    off = ev["matrix"].copy()
-    np.fill_diagonal(off, 0)
-    t, p = np.unravel_index(off.argmax(), off.shape)
+    t, p, times = ev.most_confused()
     st.caption(f"Rows are the true class, columns the prediction; the diagonal is right. Hardest class: "
                f"{CLASSES[worst]} ({per_class[worst]:.0%}); most common mistake: {CLASSES[t]} taken for "
-               f"{CLASSES[p]} ({off[t, p]} times).")
+               f"{CLASSES[p]} ({times} times).")
 
     st.markdown("**Test images it gets wrong, most confident first**")
     images, labels = data["test"]
-    wrong = np.flatnonzero(ev["predicted"] != labels)
-    wrong = wrong[np.argsort(-ev["confidence"][wrong])][:12]
+    wrong = ev.worst_mistakes(12)
     common.image_grid([images[i] for i in wrong],
-                      [f"{CLASSES[labels[i]]} → {CLASSES[ev['predicted'][i]]} ({ev['confidence'][i]:.0%})"
+                      [f"{CLASSES[labels[i]]} → {CLASSES[ev.predicted[i]]} ({ev.confidence[i]:.0%})"
                        for i in wrong], per_row=6)
     st.caption("Caption: true class → predicted class (the model's confidence). A linear model can only weigh "
                "pixels, so garments with similar outlines fool it.")

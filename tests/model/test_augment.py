@@ -1,5 +1,6 @@
-"""model/augment.py on small generated pictures."""
+"""model/augment.py on small generated pictures, and the shipped robust model it trained."""
 import numpy as np
+import pytest
 
 from model import augment
 from model.augment import Mix
@@ -58,3 +59,22 @@ def test_an_augmented_set_holds_the_originals_and_copies_with_their_labels():
     again = augment.augmented_set(images, labels, mix, seed=0)
     assert np.array_equal(x, again[0]) and np.array_equal(y, again[1])
 
+
+@pytest.fixture(scope="module")
+def shipped():
+    from model import checkpoint
+
+    return {name: checkpoint.load(checkpoint.PRETRAINED.with_name(f"{name}.safetensors"))
+            for name in ("robust", "best")}
+
+
+def test_the_shipped_robust_model_is_accurate_and_reads_drawings_and_mirrored_shoes(shipped, test_data):
+    robust = shipped["robust"]
+    assert "drawings and photos" in robust.metadata["description"]
+    assert robust.metadata["config"]["normalize"] == "standardize" and len(robust.metadata["history"]) >= 1
+    images, labels = test_data[0].numpy()[:3000], test_data[1].numpy()[:3000]
+    accuracy = float((robust.predict(test_data[0].numpy()) == test_data[1].numpy()).mean())
+    assert accuracy >= 0.82 and accuracy == pytest.approx(robust.metadata["test_acc"], abs=1e-4)
+    for view in (augment.flipped(images), augment.outlines(images, 2.0)):
+        scores = {name: float((model.predict(view) == labels).mean()) for name, model in shipped.items()}
+        assert scores["robust"] > scores["best"] + 0.1, scores

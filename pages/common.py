@@ -228,11 +228,13 @@ def pca_projection(split: str, n: int = 2000, seed: int = 0):
 # --- models, settings and the training queue --------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def pretrained():
-    """The shipped model (raises model.checkpoint.CheckpointError if it is missing or damaged)."""
+def pretrained(name: str = "best"):
+    """A shipped model, model/pretrained/<name>.safetensors: "best" (the test-set champion) or
+    "robust" (for drawings and photos). Raises model.checkpoint.CheckpointError if it is missing
+    or damaged."""
     from model import checkpoint
 
-    classifier = checkpoint.load()
+    classifier = checkpoint.load(checkpoint.PRETRAINED.with_name(f"{name}.safetensors"))
     classifier.weight.flags.writeable = False
     return classifier
 

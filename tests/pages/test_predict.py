@@ -1,5 +1,5 @@
-"""pages/predict.py under AppTest: the pretrained model, a random test image, uploads, the
-camera, checkpoints, a run from Train, and Predict without the dataset."""
+"""pages/predict.py under AppTest: the two shipped models, a random test image, uploads and
+their crop box, the camera, checkpoints, a run from Train, and Predict without the dataset."""
 import io
 
 import numpy as np
@@ -14,13 +14,57 @@ def png(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def test_predict_page_renders_with_the_pretrained_model():
+def test_predict_page_renders_with_the_robust_model_and_says_so():
     at = open_page("predict")
     assert at.title[0].value == "Predict"
-    assert at.radio(key="predict_model").value == "pretrained"
+    assert at.radio(key="predict_model").value == "pretrained:robust"
+    assert "In use: the robust model, the default" in texts(at)
     assert at.segmented_control(key="predict_input").value == "Draw"
-    assert at.slider(key="brush").value == 24
+    assert at.slider(key="brush").value == 12
     assert "Draw a garment" in texts(at)
+
+
+def test_both_shipped_models_are_listed_with_their_test_accuracy():
+    from model import checkpoint
+
+    at = open_page("predict")
+    robust, best = (checkpoint.load(checkpoint.PRETRAINED.with_name(f"{name}.safetensors")).metadata["test_acc"]
+                    for name in ("robust", "best"))
+    options = at.radio(key="predict_model").options
+    assert options[:2] == [f"Robust — for drawings and photos ({robust:.1%} on the test set)",
+                           f"Best on the test set ({best:.1%})"]
+    assert best > robust  # best stays the test-set champion
+    at.radio(key="predict_model").set_value("pretrained:best").run()
+    assert_clean(at)
+    assert "In use: the `best` preset" in texts(at)
+
+
+def two_garments() -> bytes:
+    """A 360x180 PNG: a test-set trouser on the left half, a bag on the right, dark on white."""
+    from model.data import load_split_numpy
+
+    images, labels = load_split_numpy("test")
+    trouser, bag = (255 - images[np.flatnonzero(labels == k)[0]] for k in (1, 8))
+    photo = np.full((180, 360), 255, dtype=np.uint8)
+    photo[6:174, 6:174] = np.kron(trouser, np.ones((6, 6), dtype=np.uint8))
+    photo[6:174, 186:354] = np.kron(bag, np.ones((6, 6), dtype=np.uint8))
+    return png(photo)
+
+
+def test_the_crop_box_decides_what_is_predicted(dataset_available):
+    """Cropping the two garments' picture to either one gives that one's answer. The box is in
+    the preview's pixels: 300 wide, so a half is 150."""
+    at = open_page("predict")
+    at.segmented_control(key="predict_input").set_value("Upload").run()
+    at.file_uploader(key="image_upload").upload("two.png", two_garments(), "image/png").run()
+    assert_clean(at)
+    assert "Drag the box" in texts(at)
+    crop = f"crop_{at.session_state['image_upload'].file_id}"
+    for left, answer in ((0, "Trouser"), (150, "Bag")):
+        at.session_state[crop] = {"coords": {"left": left, "top": 0, "width": 150, "height": 150}}
+        at.run()
+        assert_clean(at)
+        assert f"Prediction: **{answer}" in texts(at)
 
 
 def test_predict_a_random_test_image(dataset_available):
@@ -82,7 +126,7 @@ def test_a_run_can_be_used_on_predict(dataset_available):
 def test_predict_still_works_without_the_dataset(no_dataset):
     at = open_page("predict")
     assert "Predict still works" in at.error[0].value
-    assert at.radio(key="predict_model").value == "pretrained"
+    assert at.radio(key="predict_model").value == "pretrained:robust"
     at.segmented_control(key="predict_input").set_value("Upload").run()
     photo = np.zeros((100, 100), dtype=np.uint8)
     photo[20:80, 40:60] = 255

@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def input_affine(mean: float, std: float) -> tuple[float, float]:
+    """(scale, shift) so that input = pixels * scale - shift = (pixels / 255 - mean) / std.
+    The one home of the input rule: the trainer (torch) and the classifier (numpy) both use it."""
+    return 1.0 / (255.0 * std), mean / std
+
+
 @dataclass(frozen=True)
 class LinearClassifier:
     weight: np.ndarray              # float32 [10, 784]: row k is class k's 28x28 template
@@ -20,8 +26,9 @@ class LinearClassifier:
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
         """uint8 (or 0..255 float) images [N, 28, 28] -> normalised float32 [N, 784]."""
-        x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-        return (x / 255.0 - self.mean) / self.std
+        scale, shift = input_affine(self.mean, self.std)
+        x = np.asarray(images, dtype=np.float32).reshape(len(images), -1) * np.float32(scale)
+        return x - np.float32(shift) if shift else x
 
     def logits(self, images: np.ndarray) -> np.ndarray:
         # float64: a model from a run that nearly diverged has weights ~1e36 whose logits

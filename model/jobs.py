@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
 import threading
 import time
 import uuid
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from model.data import DatasetError
+from model.settings import threads_per_training, training_cpus
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +167,11 @@ class Job:
 
 
 class TrainingQueue:
-    """Runs at most `max_running` jobs at once (default: the number of CPU cores); the rest wait in line.
+    """Runs at most `max_running` jobs at once (default: model.settings.training_cpus(), all
+    CPUs this process may use but one); the rest wait in line.
 
-    Each worker limits torch to `threads_per_job` threads (default: cores // max_running,
-    at least 1) so concurrent trainings share the cores instead of thrashing.
+    Each worker limits torch to `threads_per_job` threads (default: model.settings'
+    threads_per_training) so concurrent trainings share the cores instead of thrashing.
     At most `max_waiting` jobs wait (None: no limit); a job untouched for `abandon_after`
     seconds is abandoned (None: never).
     `runner` is the training function (model.train.train by default; tests pass a fake).
@@ -179,9 +180,8 @@ class TrainingQueue:
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
                  runner: Callable | None = None, max_waiting: int | None = None,
                  abandon_after: float | None = None):
-        cores = os.cpu_count() or 1
-        self.max_running = max(1, int(max_running or cores))
-        self.threads_per_job = max(1, int(threads_per_job or cores // self.max_running))
+        self.max_running = max(1, int(max_running or training_cpus()))
+        self.threads_per_job = max(1, int(threads_per_job or threads_per_training(self.max_running)))
         self.max_waiting = max_waiting
         self.abandon_after = abandon_after
         self._runner = runner or _default_runner

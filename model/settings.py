@@ -126,9 +126,13 @@ class Settings:
     limits: Limits = Limits()        # hyperparameter bounds, applied to every training and link
 
     def torch_threads(self) -> int:
-        """Threads each training may use so that all concurrent ones together fill, but don't
-        oversubscribe, the CPUs (oversubscribed torch threads spin and slow everyone down)."""
-        return max(1, training_cpus() // self.max_concurrent_trainings)
+        return threads_per_training(self.max_concurrent_trainings)
+
+
+def threads_per_training(concurrent: int) -> int:
+    """Threads each of `concurrent` trainings may use so that together they fill, but don't
+    oversubscribe, the training CPUs (oversubscribed torch threads spin and slow everyone down)."""
+    return max(1, training_cpus() // concurrent)
 
 
 def _env_int(environ: Mapping[str, str], name: str, minimum: int) -> int | None:

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from model.classifier import LinearClassifier
+from model.classifier import LinearClassifier, input_affine
 from model.concise import ConciseSoftmaxRegression, make_optimizer
 from model.config import TrainConfig
 from model.data import dataset_checksum
@@ -61,9 +61,10 @@ def normalization_for(config: TrainConfig, images: torch.Tensor) -> dict:
 
 
 def to_input(images: torch.Tensor, normalization: dict) -> torch.Tensor:
-    """uint8 [B, 28, 28] -> float [B, 784], normalised."""
-    X = images.reshape(len(images), -1).float().mul_(1.0 / (255.0 * normalization["std"]))
-    return X.sub_(normalization["mean"] / normalization["std"]) if normalization["mean"] else X
+    """uint8 [B, 28, 28] -> float [B, 784], normalised as the classifier does (input_affine)."""
+    scale, shift = input_affine(normalization["mean"], normalization["std"])
+    X = images.reshape(len(images), -1).float().mul_(scale)
+    return X.sub_(shift) if shift else X
 
 
 class _ScratchLearner:

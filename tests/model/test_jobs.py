@@ -98,9 +98,12 @@ def test_an_invalid_config_is_refused_before_queueing():
     assert queue.waiting == 0 and queue.running == 0
 
 
-def test_default_size_is_the_core_count():
-    import os
-    assert TrainingQueue().max_running == (os.cpu_count() or 1)
+def test_the_default_size_and_threads_follow_the_apps_rule():
+    from model.settings import Settings, threads_per_training, training_cpus
+
+    queue = TrainingQueue()
+    assert queue.max_running == training_cpus() == Settings().max_concurrent_trainings  # all CPUs but one
+    assert queue.threads_per_job == threads_per_training(queue.max_running) == Settings().torch_threads()
 
 
 def test_stop_on_a_real_training_keeps_the_learned_weights(train_data, test_data):

@@ -129,3 +129,14 @@ def test_the_cosine_schedule_starts_at_lr_and_decays_towards_zero():
     assert learning_rate(cosine, 50, 100) == pytest.approx(cosine.lr / 2)
     assert 0 < learning_rate(cosine, 99, 100) < cosine.lr * 1e-3
     assert learning_rate(constant, 99, 100) == constant.lr
+
+
+def test_the_trainer_and_the_classifier_normalise_inputs_the_same_way(train_data):
+    from model.train import normalization_for, to_input
+
+    images = train_data[0][:512]
+    norm = normalization_for(preset("best"), train_data[0])
+    trained = train(preset("best", epochs=1), train_data[0][:2000], train_data[1][:2000], images, train_data[1][:512])
+    classifier = trained.classifier()
+    assert (classifier.mean, classifier.std) == (norm["mean"], norm["std"])
+    assert np.array_equal(to_input(images, norm).numpy(), classifier.inputs(images.numpy()))

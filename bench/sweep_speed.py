@@ -1,0 +1,62 @@
+"""A sweep of learning rates trained in one pass (model.fused) against one run alone, side by
+side in one process, on the real Fashion-MNIST: the lesson preset, 10 epochs.
+
+    .venv/bin/python bench/sweep_speed.py [--models 8] [--threads 1] [--repeats 3]
+
+Prints the best-of-N seconds of one run alone, of the K models fused, of the K models one after
+another, the ratios, and each model's test accuracy fused and alone (they must agree).
+Target (issue 13): 8 learning rates in at most 2x the time of one run.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from model.config import preset
+from model.data import load_split
+from model.fused import train_together
+from model.train import train
+
+
+def best_of(repeats: int, work) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the app gives a training one on 2 CPUs)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    data = (*load_split("train"), *load_split("test"))
+    lrs = np.geomspace(0.01, 1.0, args.models)
+    configs = [preset("lesson", lr=float(lr), impl="scratch") for lr in lrs]
+    train(preset("lesson", epochs=1), *data)  # warm: first-call set-up is nobody's cost here
+
+    alone, _ = best_of(args.repeats, lambda: train(configs[len(configs) // 2], *data))
+    fused, together = best_of(args.repeats, lambda: train_together(configs, *data))
+    started = time.perf_counter()
+    separate = [train(c, *data) for c in configs]
+    one_by_one = time.perf_counter() - started
+
+    print(f"lesson preset, 10 epochs, {args.threads} torch thread(s), best of {args.repeats}")
+    print(f"one run alone:            {alone:6.2f} s")
+    print(f"{args.models} models fused:          {fused:6.2f} s   {fused / alone:.2f}x one run   (target <= 2x)")
+    print(f"{args.models} models one by one:     {one_by_one:6.2f} s   {one_by_one / alone:.2f}x one run (once)")
+    print("test accuracy, fused vs alone:")
+    for lr, f, s in zip(lrs, together, separate):
+        print(f"  lr {lr:6.3f}: {f.test_acc:.4f} vs {s.test_acc:.4f}   max |dW| {float((f.weight - s.weight).abs().max()):.1e}")
+    return 0 if fused <= 2 * alone else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""K softmax regressions trained in one pass: the same minibatches, one matrix product.
+
+A step of softmax regression is two skinny products (a 256x784 batch times 784x10, and the
+gradient back); the CPU idles inside them. Models that see the same minibatches in the same
+order (same seed, batch size, epochs, normalisation) can share them: the batch times
+784x(10K) for all K models at once. Learning rate, weight decay, optimizer, schedule and the
+scale of the initial weights may differ. Each model gets the numbers it would get trained
+alone with model.train (the same initial draw, data order and update rules as the lesson's
+hand-written optimizers), reports its own curves, and can be stopped alone.
+
+    results = train_together([preset("lesson", lr=lr) for lr in (0.01, 0.1, 1.0)], *data)
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from model.config import TrainConfig
+from model.train import (EpochOutcome, Progress, TrainResult, batches, divergence_message, initial_parameters,
+                         learning_rate, normalization_for, to_input)
+
+MOMENTUM, BETAS, EPS = 0.9, (0.9, 0.999), 1e-8  # model.scratch.HandOptimizer's (torch.optim's) defaults
+
+
+def fuse_key(config: TrainConfig) -> tuple:
+    """Configs with equal keys see the same minibatches in the same order and can train together.
+    (A zero init_std draws nothing from the generator, which shifts the data order; the naive
+    softmax is the from-scratch trainer's alone.)"""
+    return config.seed, config.batch_size, config.epochs, config.normalize, config.init_std == 0, config.naive_softmax
+
+
+@dataclass
+class _Models:
+    """The K models' parameters and optimizer state, stacked on a first axis of size K."""
+    weight: torch.Tensor                     # [K, 10, 784]
+    bias: torch.Tensor                       # [K, 10]
+    configs: list[TrainConfig]
+    active: torch.Tensor                     # bool [K]: still learning (not stopped, not diverged)
+    state: dict = field(default_factory=dict)
+    steps: int = 0
+
+    def __post_init__(self):
+        column = lambda values: torch.tensor(values, dtype=torch.float32).view(-1, 1, 1)  # noqa: E731
+        self.decay = column([c.weight_decay for c in self.configs])
+        self.kind = {kind: torch.tensor([c.optimizer == kind for c in self.configs]).view(-1, 1, 1)
+                     for kind in ("sgd", "momentum", "adam")}
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        """[B, 784] -> [B, K, 10], one product for all K models."""
+        K = len(self.configs)
+        return (X @ self.weight.reshape(K * 10, -1).T).view(len(X), K, 10) + self.bias
+
+    @torch.no_grad()
+    def step(self, X: torch.Tensor, y: torch.Tensor, lrs: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
+        """One minibatch for every active model: (summed loss [K], logits [B, K, 10]). A model
+        whose loss is not finite is not updated (and the caller freezes it)."""
+        B, K = len(X), len(self.configs)
+        Z = self.logits(X)
+        log_p = Z - torch.logsumexp(Z, dim=2, keepdim=True)
+        target = y.view(B, 1, 1).expand(B, K, 1)
+        loss = -log_p.gather(2, target).squeeze(2).sum(0)
+        update = self.active & torch.isfinite(loss)
+        G = log_p.exp_().scatter_add_(2, target, torch.full((B, K, 1), -1.0)).div_(B)  # (softmax - onehot) / B
+        grad_w = (G.reshape(B, K * 10).T @ X).view(K, 10, -1)
+        grad_b = G.sum(0)
+        self.steps += 1
+        lr = torch.tensor(lrs, dtype=torch.float32).view(-1, 1, 1)
+        mask = update.view(-1, 1, 1)
+        for name, param, grad in (("weight", self.weight, grad_w), ("bias", self.bias.unsqueeze(2), grad_b.unsqueeze(2))):
+            param -= torch.where(mask, self._update(name, param, grad, lr), 0.0)
+        return loss, Z
+
+    def _update(self, name: str, param: torch.Tensor, grad: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
+        """lr x the optimizer's direction, per model, as model.scratch.HandOptimizer computes it."""
+        grad = grad + self.decay * param
+        change = lr * grad
+        if self.kind["momentum"].any():
+            buf = self.state[f"{name}.buf"] = grad.clone() if self.steps == 1 else MOMENTUM * self.state[f"{name}.buf"] + grad
+            change = torch.where(self.kind["momentum"], lr * buf, change)
+        if self.kind["adam"].any():
+            b1, b2 = BETAS
+            m = self.state[f"{name}.m"] = (1 - b1) * grad + b1 * self.state.get(f"{name}.m", torch.zeros_like(grad))
+            v = self.state[f"{name}.v"] = (1 - b2) * grad * grad + b2 * self.state.get(f"{name}.v", torch.zeros_like(grad))
+            m_hat, v_hat = m / (1 - b1 ** self.steps), v / (1 - b2 ** self.steps)
+            change = torch.where(self.kind["adam"], lr * m_hat / (v_hat.sqrt() + EPS), change)
+        return change
+
+
+def train_together(configs: list[TrainConfig],
+                   train_images: torch.Tensor, train_labels: torch.Tensor,
+                   test_images: torch.Tensor, test_labels: torch.Tensor,
+                   on_epoch: Callable[[int, dict], None] | None = None,
+                   on_progress: Callable[[int, Progress], None] | None = None,
+                   should_stop: Callable[[int], bool] | None = None) -> list[TrainResult]:
+    """Train every config in one pass; callbacks take the model's index first. Raises
+    ValueError if the configs can't share their minibatches (see fuse_key)."""
+    for config in configs:
+        config.validate()
+    if len({fuse_key(c) for c in configs}) != 1:
+        raise ValueError("these settings can't train together: seed, batch size, epochs, normalization, "
+                         "a zero initial std and the naive softmax must be the same for all")
+    first = configs[0]
+    generators = [torch.Generator().manual_seed(c.seed) for c in configs]
+    drawn = [initial_parameters(c, g) for c, g in zip(configs, generators)]  # each its own draw, as alone
+    generator = generators[0]  # every generator is now in the same state: one data order for all
+    models = _Models(torch.stack([w for w, _ in drawn]), torch.stack([b for _, b in drawn]), configs,
+                     torch.ones(len(configs), dtype=torch.bool))
+    normalization = normalization_for(first, train_images)
+    results = [TrainResult(w, b, normalization, c) for c, (w, b) in zip(configs, drawn)]
+
+    n, K, size = len(train_images), len(configs), first.batch_size
+    steps_per_epoch = math.ceil(n / size)
+    total_steps = steps_per_epoch * first.epochs
+    report_every = max(1, steps_per_epoch // 20)
+    flat_images = train_images.reshape(n, -1)
+    test_batches = batches(test_images, test_labels, normalization)
+    ended = [False] * K  # stopped or diverged in an earlier epoch: its result is final
+    for epoch in range(1, first.epochs + 1):
+        started = time.perf_counter()
+        order = torch.randperm(n, generator=generator)
+        outcomes = [EpochOutcome(steps=models.steps) for _ in range(K)]
+        correct = torch.zeros(K, dtype=torch.int64)
+        for i in range(steps_per_epoch):
+            for k in range(K):
+                if models.active[k] and should_stop is not None and should_stop(k):
+                    models.active[k], outcomes[k].stopped = False, True
+            if not models.active.any():
+                break
+            index = order[i * size:(i + 1) * size]
+            X, y = to_input(flat_images.index_select(0, index), normalization), train_labels.index_select(0, index)
+            was_active = models.active.clone()
+            loss, Z = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
+            right = (Z.argmax(2) == y.view(-1, 1)).sum(0)
+            for k in was_active.nonzero().flatten().tolist():
+                value = float(loss[k])
+                if not math.isfinite(value):
+                    models.active[k], outcomes[k].bad_loss = False, value
+                    continue
+                outcomes[k].steps += 1
+                outcomes[k].loss_sum += value
+                outcomes[k].seen += len(y)
+                correct[k] += right[k]
+                if on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch):
+                    seen = outcomes[k].seen
+                    on_progress(k, Progress(epoch, outcomes[k].steps / total_steps, outcomes[k].loss_sum / seen,
+                                            correct[k].item() / seen, models.weight[k].numpy().copy()))
+        accuracies = _accuracies(models, test_batches)
+        for k, (result, outcome) in enumerate(zip(results, outcomes)):
+            if ended[k]:
+                continue
+            result.weight, result.bias = models.weight[k].clone(), models.bias[k].clone()
+            result.test_acc = accuracies[k]
+            if outcome.stopped or outcome.bad_loss is not None or outcome.seen < n:
+                ended[k] = True
+                result.stopped = outcome.stopped
+                result.diverged = divergence_message(result.config, outcome.bad_loss) if outcome.bad_loss is not None else None
+                continue
+            metrics = {"epoch": epoch, "train_loss": outcome.loss_sum / n, "train_acc": int(correct[k]) / n,
+                       "test_acc": accuracies[k], "seconds": time.perf_counter() - started}
+            result.history.append(metrics)
+            if on_epoch is not None:
+                on_epoch(k, metrics)
+        if not models.active.any():
+            break
+    return results
+
+
+def _accuracies(models: _Models, test_batches) -> list[float]:
+    correct, total = torch.zeros(len(models.configs), dtype=torch.int64), 0
+    with torch.no_grad():
+        for X, y in test_batches:
+            correct += (models.logits(X).argmax(2) == y.view(-1, 1)).sum(0)
+            total += len(y)
+    return [int(c) / total for c in correct]

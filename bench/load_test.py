@@ -62,6 +62,7 @@ class Session:
     runs_seen: list[str] = field(default_factory=list)
     predicted_at: list[tuple[float, float]] = field(default_factory=list)  # (start, seconds) while trainings run
     results_at: float | None = None  # when this session first saw its finished run
+    started_at: float | None = None  # when it pressed Start (the last time, after a cancel)
 
     def timed(self, action: str, seconds: float) -> None:
         self.latencies.setdefault(action, []).append(seconds)
@@ -260,6 +261,7 @@ class SocketUser:
 
 async def start_training(session: Session, user) -> bool:
     """Press Start, timing the page's answer; whether it put this session in line."""
+    session.started_at = time.perf_counter()
     position = await timed(session, "Start training: page shows progress or place in line", user.start())
     if position is not None:
         session.queue_positions.append(position)
@@ -291,7 +293,7 @@ async def visit(session: Session, user, args, gates: list[Gate]) -> None:
     try:
         async with user:
             await timed(session, "Open a shared Train link", user.open_link(
-                f"preset=lesson&epochs={args.epochs}&lr={session.lr}&seed={session.index}"))
+                f"preset=lesson&epochs={args.epochs}&lr={session.lr}"))  # one shared link, each its own lr
             await all_loaded.pass_()
 
             late = session.index == args.sessions - 1
@@ -400,6 +402,10 @@ async def main_async(args) -> int:
             actions.setdefault(action, []).extend(values)
     for action, values in actions.items():
         print(f"  {action:58s} {summary(values)}")
+
+    waits = [s.results_at - s.started_at for s in sessions if s.results_at and s.started_at]
+    if waits:
+        print(f"  {'From pressing Start to the results on screen':58s} {summary(waits)}")
 
     print("\nqueue:")
     queued = [s for s in sessions if s.queue_positions]

@@ -62,6 +62,13 @@ PRESETS = {
 }
 
 
+def fuse_key(config: TrainConfig) -> tuple:
+    """Configs with equal keys see the same minibatches in the same order, so they can train
+    together in one pass (model.fused). (A zero init_std draws nothing from the generator,
+    which shifts the data order; the naive softmax is the from-scratch trainer's alone.)"""
+    return config.seed, config.batch_size, config.epochs, config.normalize, config.init_std == 0, config.naive_softmax
+
+
 def preset(name: str, **overrides) -> TrainConfig:
     """A preset's config with some settings changed (None values are ignored)."""
     if name not in PRESETS:

@@ -19,18 +19,11 @@ from typing import Callable
 
 import torch
 
-from model.config import TrainConfig
+from model.config import TrainConfig, fuse_key
 from model.train import (EpochOutcome, Progress, TrainResult, batches, divergence_message, initial_parameters,
                          learning_rate, normalization_for, to_input)
 
 MOMENTUM, BETAS, EPS = 0.9, (0.9, 0.999), 1e-8  # model.scratch.HandOptimizer's (torch.optim's) defaults
-
-
-def fuse_key(config: TrainConfig) -> tuple:
-    """Configs with equal keys see the same minibatches in the same order and can train together.
-    (A zero init_std draws nothing from the generator, which shifts the data order; the naive
-    softmax is the from-scratch trainer's alone.)"""
-    return config.seed, config.batch_size, config.epochs, config.normalize, config.init_std == 0, config.naive_softmax
 
 
 @dataclass

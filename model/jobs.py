@@ -67,6 +67,12 @@ def _default_runner(config, train_images, train_labels, test_images, test_labels
     return train(config, train_images, train_labels, test_images, test_labels, **callbacks)
 
 
+def _default_group_runner(configs, train_images, train_labels, test_images, test_labels, **callbacks):
+    from model.fused import train_together
+
+    return train_together(configs, train_images, train_labels, test_images, test_labels, **callbacks)
+
+
 def _plain_error(error: BaseException) -> str:
     """A learner-facing sentence for a failure (the traceback goes to the server log only).
     A DatasetError or ValueError already says what was wrong and what to do."""
@@ -173,21 +179,27 @@ class TrainingQueue:
     Each worker limits torch to `threads_per_job` threads (default: model.settings'
     threads_per_training) so concurrent trainings share the cores instead of thrashing.
     At most `max_waiting` jobs wait (None: no limit); a job untouched for `abandon_after`
-    seconds is abandoned (None: never).
-    `runner` is the training function (model.train.train by default; tests pass a fake).
+    seconds is abandoned (None: never). When a slot frees, up to `max_fused` waiting jobs
+    that share their minibatches (model.config.fuse_key) and their data start together in one
+    pass (model.fused): a class pressing Start at once waits for a few fused runs, not thirty.
+    `runner` trains one config (model.train.train by default), `group_runner` several
+    (model.fused.train_together); tests pass fakes.
     """
 
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
                  runner: Callable | None = None, max_waiting: int | None = None,
-                 abandon_after: float | None = None):
+                 abandon_after: float | None = None, max_fused: int = 1, group_runner: Callable | None = None):
         self.max_running = max(1, int(max_running or training_cpus()))
         self.threads_per_job = max(1, int(threads_per_job or threads_per_training(self.max_running)))
         self.max_waiting = max_waiting
         self.abandon_after = abandon_after
+        self.max_fused = max(1, max_fused)
         self._runner = runner or _default_runner
+        self._group_runner = group_runner or _default_group_runner
         self._lock = threading.Lock()
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
+        self._slots_busy = 0  # worker threads training, each one job or one fused group
 
     def submit(self, config, data: Sequence, owner: str | None = None) -> Job:
         """Queue a training of `config` on data = (train_images, train_labels, test_images, test_labels).
@@ -255,30 +267,57 @@ class TrainingQueue:
     def _start_ready(self) -> None:
         # Called with the lock held.
         self._drop_abandoned()
-        while self._waiting and len(self._running) < self.max_running:
-            job = self._waiting.popleft()
-            self._running.add(job)
-            job.status = Status.RUNNING
-            job.started_at = time.time()
-            threading.Thread(target=self._work, args=(job,), name=f"train-{job.id}", daemon=True).start()
+        while self._waiting and self._slots_busy < self.max_running:
+            group = self._next_group()
+            for job in group:
+                self._running.add(job)
+                job.status = Status.RUNNING
+                job.started_at = time.time()
+            self._slots_busy += 1
+            threading.Thread(target=self._work, args=(group,), name=f"train-{group[0].id}", daemon=True).start()
 
-    def _work(self, job: Job) -> None:
+    def _next_group(self) -> list[Job]:
+        """The first waiting job and the waiting jobs that can train with it (lock held)."""
+        from model.config import fuse_key
+
+        first = self._waiting.popleft()
+        if self.max_fused == 1:
+            return [first]
+        key = fuse_key(first.config)
+        mates = [j for j in self._waiting if fuse_key(j.config) == key
+                 and all(a is b for a, b in zip(j._data, first._data))][:self.max_fused - 1]
+        for job in mates:
+            self._waiting.remove(job)
+        return [first, *mates]
+
+    def _work(self, group: list[Job]) -> None:
         try:
             self._limit_threads()
-            job.result = self._runner(job.config, *job._data, on_epoch=job._on_epoch,
-                                      on_progress=job._on_progress, should_stop=job.should_stop)
-            job.status = Status.DONE
+            if len(group) == 1:
+                job = group[0]
+                results = [self._runner(job.config, *job._data, on_epoch=job._on_epoch,
+                                        on_progress=job._on_progress, should_stop=job.should_stop)]
+            else:
+                results = self._group_runner([j.config for j in group], *group[0]._data,
+                                             on_epoch=lambda k, m: group[k]._on_epoch(m),
+                                             on_progress=lambda k, p: group[k]._on_progress(p),
+                                             should_stop=lambda k: group[k].should_stop())
+            for job, result in zip(group, results):
+                job.result, job.status = result, Status.DONE
         except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
-            log.exception("training job %s failed", job.id)
-            job.error = _plain_error(error)
-            job.status = Status.FAILED
+            log.exception("training job(s) %s failed", ", ".join(j.id for j in group))
+            for job in group:
+                job.error, job.status = _plain_error(error), Status.FAILED
         finally:
-            job.finished_at = time.time()
-            job._data = None
             with self._lock:
-                self._running.discard(job)
+                for job in group:
+                    job.finished_at = time.time()
+                    job._data = None
+                    self._running.discard(job)
+                self._slots_busy -= 1
                 self._start_ready()
-            job._finished.set()
+            for job in group:
+                job._finished.set()
 
     def _limit_threads(self) -> None:
         try:

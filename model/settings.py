@@ -122,6 +122,7 @@ class Settings:
     max_concurrent_trainings: int = field(default_factory=training_cpus)  # more wait in a queue
     max_waiting: int = 40            # trainings that may wait in line at once (a class of 30 fits); more are refused
     abandon_seconds: float | None = None  # a training whose page is silent this long is stopped (None: never)
+    max_fused: int = 8               # waiting trainings with the same data order start together, this many at most
     runs_dir: Path = PROJECT_DIR / "runs"  # local mode saves every finished run here
     limits: Limits = Limits()        # hyperparameter bounds, applied to every training and link
 
@@ -167,6 +168,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         hosted=hosted,
         max_concurrent_trainings=_env_int(environ, "SOFTMAX_STUDIO_MAX_TRAININGS", 1) or defaults.max_concurrent_trainings,
         max_waiting=_env_int(environ, "SOFTMAX_STUDIO_MAX_QUEUE", 1) or defaults.max_waiting,
+        max_fused=_env_int(environ, "SOFTMAX_STUDIO_FUSE", 1) or defaults.max_fused,
         # 0 turns it off; unset: on for a hosted server, where strangers share the line.
         abandon_seconds=(abandon or None) if abandon is not None else HOSTED_ABANDON_SECONDS if hosted else None,
         runs_dir=Path(runs_text).expanduser() if runs_text else defaults.runs_dir,

@@ -196,33 +196,16 @@ def class_counts(split: str) -> np.ndarray:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def pixel_histogram(split: str, label: int | None) -> np.ndarray:
-    from PIL import Image
-
     images, labels = _split(split)
-    chosen = images if label is None else images[labels == label]
-    # Pillow counts uint8 pixels in C: ~20x faster than np.bincount, which widens 47M bytes to int64.
-    return np.array(Image.fromarray(chosen.reshape(-1, 28 * 28)).histogram(), dtype=np.int64)
+    return analysis.pixel_histogram(images if label is None else images[labels == label])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def pca_projection(split: str, n: int = 2000, seed: int = 0):
-    """(xy [n, 2], labels [n], indices [n], explained variance ratio [2]) for a random sample.
-
-    The top two principal directions come from subspace iteration: a few thin matrix
-    products instead of a full SVD or a 784x784 eigendecomposition."""
+    """(xy [n, 2], labels [n], indices [n], explained variance ratio [2]) for a random sample."""
     images, labels = _split(split)
-    rng = np.random.default_rng(seed)
-    index = np.sort(rng.choice(len(images), size=n, replace=False))
-    x = images[index].reshape(n, -1).astype(np.float32) / 255.0
-    x -= x.mean(axis=0)
-    q = np.linalg.qr(rng.standard_normal((x.shape[1], 8)).astype(np.float32))[0]
-    for _ in range(30):
-        q = np.linalg.qr(x.T @ (x @ q))[0]
-    projected = x @ q
-    variance, vectors = np.linalg.eigh(projected.T @ projected)
-    top = vectors[:, ::-1][:, :2]
-    xy = projected @ top
-    return xy, labels[index], index, variance[::-1][:2] / float((x * x).sum())
+    xy, index, ratio = analysis.pca_2d(images, n, seed)
+    return xy, labels[index], index, ratio
 
 
 # --- models, settings and the training queue --------------------------------------------
@@ -264,7 +247,7 @@ def training_queue():
 
     s = settings()
     return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
-                         max_waiting=s.max_waiting, abandon_after=s.abandon_seconds)
+                         max_waiting=s.max_waiting, abandon_after=s.abandon_seconds, max_fused=s.max_fused)
 
 
 def warm_up_work() -> None:

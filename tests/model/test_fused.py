@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from model.config import preset
-from model.fused import fuse_key, train_together
+from model.config import fuse_key, preset
+from model.fused import train_together
 from model.train import train
 
 

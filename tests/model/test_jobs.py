@@ -3,6 +3,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from model.jobs import Status, TrainingQueue
@@ -195,3 +196,53 @@ def test_a_dataset_or_settings_error_is_shown_as_its_own_words():
             raise error
         job = TrainingQueue(max_running=1, runner=broken).submit(FakeConfig(), ())
         assert job.wait(5) and job.error == str(error)
+
+
+# --- fused groups -----------------------------------------------------------------------------
+
+def test_waiting_jobs_that_share_their_minibatches_start_together():
+    from model.config import preset
+
+    release, groups = threading.Event(), []
+
+    def group_runner(configs, *data, on_epoch, on_progress, should_stop):
+        groups.append([c.lr for c in configs])
+        while not release.is_set():
+            time.sleep(0.002)
+        for k in range(len(configs)):
+            on_epoch(k, {"epoch": 1, "lr": configs[k].lr})
+        return [SimpleNamespace(lr=c.lr) for c in configs]
+
+    def runner(config, *data, on_epoch, on_progress, should_stop):
+        groups.append([config.lr])
+        while not release.is_set():
+            time.sleep(0.002)
+        return SimpleNamespace(lr=config.lr)
+
+    data = (object(), object(), object(), object())
+    queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=3)
+    first = queue.submit(preset("lesson", lr=0.5), data, owner="a")
+    waiting = [queue.submit(preset("lesson", lr=lr), data, owner=f"b{lr}") for lr in (0.01, 0.02, 0.03, 0.04)]
+    other_seed = queue.submit(preset("lesson", lr=0.1, seed=7), data, owner="c")
+    release.set()
+    for job in (first, *waiting, other_seed):
+        assert job.wait(5)
+    assert groups == [[0.5], [0.01, 0.02, 0.03], [0.04], [0.1]]  # at most 3 together; other seeds apart
+    assert [j.result.lr for j in waiting] == [0.01, 0.02, 0.03, 0.04]
+    assert [j.snapshot().history for j in waiting[:3]] == [[{"epoch": 1, "lr": lr}] for lr in (0.01, 0.02, 0.03)]
+
+
+def test_a_fused_group_of_real_trainings_gives_each_its_own_numbers(train_data, test_data):
+    from model.config import preset
+    from model.train import train
+
+    data = (train_data[0][:6000], train_data[1][:6000], test_data[0][:2000], test_data[1][:2000])
+    queue = TrainingQueue(max_running=1, max_fused=8)
+    blocker = queue.submit(preset("lesson", epochs=1, lr=0.1, seed=9), data)  # holds the slot while the rest queue
+    jobs = [queue.submit(preset("lesson", epochs=2, lr=lr), data) for lr in (0.02, 0.05, 0.1)]
+    for job in (blocker, *jobs):
+        assert job.wait(60) and job.status is Status.DONE
+    for job in jobs:
+        alone = train(job.config, *data)
+        assert np.allclose(job.result.weight.numpy(), alone.weight.numpy(), atol=1e-5)
+        assert [h["epoch"] for h in job.snapshot().history] == [1, 2]

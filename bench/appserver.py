@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1280, "height": 900}  # the browser window of the tests and the benches
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -118,10 +119,15 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def temp_log(name: str) -> Path:
+    """A fresh log file for a server a bench starts (the tests keep theirs in tests/artifacts/)."""
+    return Path(tempfile.mkstemp(prefix=f"softmax-studio-{name}-", suffix=".log")[1])
+
+
 @contextmanager
 def streamlit_server(env: dict[str, str] | None = None, log: Path | None = None):
     """start_server for a `with` block: yields a Server, stops it afterwards."""
-    log = log or Path(tempfile.mkstemp(prefix="softmax-studio-server-", suffix=".log")[1])
+    log = log or temp_log("server")
     process, url = start_server(env, log)
     try:
         yield Server(url, process.pid, log)
@@ -139,3 +145,13 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def wait_until_idle(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished running the script (twice in a row, 100 ms apart)."""
+    page.wait_for_timeout(100)
+    for _ in range(2):
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+            " === 'notRunning'", timeout=timeout)
+        page.wait_for_timeout(100)

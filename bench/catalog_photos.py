@@ -13,7 +13,7 @@ Honest split: preprocessing was developed and tuned on test images 0-1999 only
 
 It also times one 24-megapixel JPEG through the whole Predict path.
 
-    python bench/catalog_photos.py [--checkpoint FILE] [--slice report|tune] [--limit N]
+    python -m bench.catalog_photos [--checkpoint FILE] [--slice report|tune] [--limit N]
 
 Prints dataset accuracy, catalog accuracy and their ratio; exits 1 if the ratio is below 0.90.
 """
@@ -30,10 +30,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model import checkpoint  # noqa: E402
-from model.data import load_split_numpy  # noqa: E402
-from model.predict import predict_bytes  # noqa: E402
+from model import checkpoint
+from model.data import load_split_numpy
+from model.predict import predict_bytes
 
 SLICES = {"tune": slice(0, 2000), "report": slice(2000, 10000)}
 TARGET_RATIO = 0.90

@@ -1,14 +1,12 @@
 """Dataset load times: cold (parse, check, write the cache) and warm (from the cache).
 
-    python bench/data_load.py        # target: a warm load of both splits under 0.3 s
+    python -m bench.data_load        # target: a warm load of both splits under 0.3 s
 """
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model import data  # noqa: E402
+from model import data
 
 
 def timed(fn):

@@ -6,12 +6,11 @@ accuracy sums, a test evaluation through the DataLoader after each epoch). Ours:
 preset of model.train, which reports the same metrics. Last, the recipe's own steps with
 nothing else, which bounds what any loop keeping torch.nn + torch.optim can reach.
 
-    python bench/lesson_speed.py              # 10 epochs each (~2 minutes on 2 cores)
-    python bench/lesson_speed.py --epochs 2   # quicker; the ratio per epoch is what matters
+    python -m bench.lesson_speed              # 10 epochs each (~2 minutes on 2 cores)
+    python -m bench.lesson_speed --epochs 2   # quicker; the ratio per epoch is what matters
 """
 import argparse
 import gzip
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,11 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model.data import FILES, locate, load_split  # noqa: E402
-from model.config import preset  # noqa: E402
-from model.scratch import Accumulator, accuracy, evaluate_accuracy  # noqa: E402
-from model.train import train  # noqa: E402
+from model.data import FILES, locate, load_split
+from model.config import preset
+from model.scratch import Accumulator, accuracy, evaluate_accuracy
+from model.train import train
 
 
 # d2l's train_epoch_ch3 and train_ch3 (d2l/torch.py, v1.0.3), verbatim but for the Animator: it

@@ -8,7 +8,7 @@
 and, for (b) and (c), where the memory goes (RSS by origin: a package's native libraries,
 or [anon]/[heap] for allocations).
 
-    .venv/bin/python bench/memory.py [--sessions 8] [--as-cpu-build] [--malloc-arenas N] [--trace]
+    .venv/bin/python -m bench.memory [--sessions 8] [--as-cpu-build] [--malloc-arenas N] [--trace]
 
 Sessions are Chromium pages (each page is its own Streamlit session) driven like a user.
 One extra session trains first, so one-time costs (torch's thread pools, torch.optim's
@@ -37,8 +37,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from appserver import chromium, has_torch, rss_by_origin, rss_mb, settled_rss_mb, streamlit_server  # noqa: E402
+from bench.appserver import chromium, has_torch, rss_by_origin, rss_mb, settled_rss_mb, streamlit_server
 
 NO_TRITON = '''
 import importlib.abc, sys

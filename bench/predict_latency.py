@@ -1,6 +1,6 @@
 """Draw -> prediction latency on the Predict page.
 
-    .venv/bin/python bench/predict_latency.py [strokes]
+    .venv/bin/python -m bench.predict_latency [strokes]
 
 1. Server side: a 280x280 canvas PNG -> decode, preprocess, predict, and the two plotly
    figures serialised as Streamlit sends them (median of 50).
@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SEEN = """(n) => { const e = document.querySelector('.st-key-prediction');
   if (e && e.innerText.includes('(' + n + ' stroke')) { window.__seen = performance.now(); return true; }
@@ -62,11 +61,10 @@ def server_side(repeats: int = 50) -> None:
 
 
 def end_to_end(strokes: int) -> None:
-    from bench.appserver import chromium, stop_server
-    from tests.browser.conftest import VIEWPORT, start_server
+    from bench.appserver import VIEWPORT, chromium, start_server, stop_server, temp_log
 
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
-                                 log_name="predict_latency.log")
+                                 temp_log("predict_latency"))
     rows = []
     try:
         with chromium() as browser:

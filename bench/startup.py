@@ -1,6 +1,6 @@
 """Start-up time: from `streamlit run app.py` to the first page's content visible in Chromium.
 
-    .venv/bin/python bench/startup.py [runs]
+    .venv/bin/python -m bench.startup [runs]
 
 Chromium is started first, so only the app's own start-up is timed. Each run starts a fresh
 server (cold Python imports, nothing cached), as a user's `streamlit run` does. Runs both the
@@ -13,9 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.appserver import chromium, stop_server  # noqa: E402
-from tests.browser.conftest import VIEWPORT, start_server  # noqa: E402
+from bench.appserver import VIEWPORT, chromium, start_server, stop_server, temp_log
 
 FIRST_CONTENT = "The model in three formulas"
 
@@ -24,7 +22,7 @@ def once(browser, watch_files: bool) -> tuple[float, float]:
     page = browser.new_page(viewport=VIEWPORT)
     started = time.perf_counter()
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
-                                log_name="startup.log", watch_files=watch_files)
+                                temp_log("startup"), watch_files=watch_files)
     healthy = time.perf_counter() - started
     try:
         page.goto(url)

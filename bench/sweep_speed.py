@@ -1,7 +1,7 @@
 """A sweep of learning rates trained in one pass (model.fused) against one run alone, side by
 side in one process, on the real Fashion-MNIST: the lesson preset, 10 epochs.
 
-    .venv/bin/python bench/sweep_speed.py [--models 8] [--threads 1] [--repeats 3]
+    .venv/bin/python -m bench.sweep_speed [--models 8] [--threads 1] [--repeats 3]
 
 Prints the best-of-N seconds of one run alone, of the K models fused, of the K models one after
 another, the ratios, and each model's test accuracy fused and alone (they must agree).

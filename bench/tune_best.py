@@ -4,20 +4,18 @@ The last 10,000 training images (after a fixed shuffle) are held out as validati
 candidate trains on the other 50,000 and is scored there. Only the winner is retrained on
 all 60,000 and measured on the test set.
 
-    python bench/tune_best.py            # the grid below, ~5 minutes on 2 cores
+    python -m bench.tune_best            # the grid below, ~5 minutes on 2 cores
 """
 import itertools
-import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model.data import load_split  # noqa: E402
-from model.config import TrainConfig  # noqa: E402
-from model.train import train  # noqa: E402
+from model.data import load_split
+from model.config import TrainConfig
+from model.train import train
 
 BASE = TrainConfig(optimizer="adam", schedule="cosine", normalize="standardize", batch_size=256)
 # Augmentation (flips, 1-pixel shifts) was tried and cost 2-5 points of validation

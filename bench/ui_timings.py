@@ -1,6 +1,6 @@
 """Page redraw and Stop latency.
 
-    .venv/bin/python bench/ui_timings.py
+    .venv/bin/python -m bench.ui_timings
 
 1. Server time of one full script run per page once the data is cached (AppTest, median of 5).
 2. In Chromium against `streamlit run app.py`: a full rerun of each page (the 'r' key) from
@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 PAGES = {"": "The model in three formulas", "dataset": "What an average garment looks like",
          "train": "Settings are in the sidebar", "predict": "Draw a garment on the black square"}
@@ -62,11 +61,10 @@ def server_time() -> None:
 
 
 def browser_times() -> None:
-    from bench.appserver import chromium, stop_server
-    from tests.browser.conftest import VIEWPORT, start_server, wait_until_idle
+    from bench.appserver import VIEWPORT, chromium, start_server, stop_server, temp_log, wait_until_idle
 
     process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
-                                 log_name="ui_timings.log")
+                                 temp_log("ui_timings"))
     try:
         with chromium() as browser:
             page = browser.new_page(viewport=VIEWPORT)

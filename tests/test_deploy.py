@@ -60,6 +60,6 @@ def test_dockerfile_has_a_health_check_and_serves_the_app():
 
 def test_streamlit_does_not_collect_all_garbage_after_every_script_run():
     # With torch, plotly and pandas loaded, each of those full collections cost 0.14 s of a
-    # click's server time (bench/load_test.py --driver websocket).
+    # click's server time (bench/many_users.py --driver websocket).
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.appserver import CHROMIUM, chromium, stop_server
+from bench.appserver import CHROMIUM, VIEWPORT, chromium, stop_server, wait_until_idle  # noqa: F401 - for the tests
 from bench.appserver import start_server as start_app_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-VIEWPORT = {"width": 1280, "height": 900}
 
 
 def start_server(env: dict | None = None, log_name: str = "server.log", watch_files: bool = False):
@@ -62,13 +61,3 @@ def shot(page, name: str, tall: bool = False) -> Path:
     if tall:
         page.set_viewport_size(VIEWPORT)
     return path
-
-
-def wait_until_idle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (twice in a row, 100 ms apart)."""
-    page.wait_for_timeout(100)
-    for _ in range(2):
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
-            " === 'notRunning'", timeout=timeout)
-        page.wait_for_timeout(100)

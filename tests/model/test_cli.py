@@ -86,3 +86,11 @@ def test_data_and_evaluate_see_through_a_damaged_cache(test_data, tmp_path):
     checked = cli("data", env=env)
     assert checked.returncode == 0 and "contents match the official Fashion-MNIST" in checked.stdout
     assert "damaged" in checked.stderr and "rebuilding them from the IDX files" in checked.stderr
+
+
+def test_the_installed_softmax_studio_command_is_the_cli(test_data):
+    """pyproject.toml declares the project; scripts/setup.sh installs it (pip install -e .)."""
+    command = Path(sys.executable).with_name("softmax-studio")
+    assert command.exists(), "run scripts/setup.sh (or pip install -e .) to install the project"
+    run = subprocess.run([str(command), "evaluate", "--json"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and json.loads(run.stdout)["test_acc"] > 0.842

@@ -1,9 +1,9 @@
 """Many users at once: N real sessions against one real `streamlit run app.py` server (hosted
 mode), all starting a training at the same moment and predicting while they train.
 
-    .venv/bin/python bench/load_test.py [--sessions 8] [--epochs 2] [--predictions 5] [--url URL]
-    .venv/bin/python bench/load_test.py --driver websocket [--sessions 8] [--epochs 10] [--predictions 10]
-    .venv/bin/python bench/load_test.py --driver websocket --abandon 6   # first, 6 visitors start and leave
+    .venv/bin/python -m bench.many_users [--sessions 8] [--epochs 2] [--predictions 5] [--url URL]
+    .venv/bin/python -m bench.many_users --driver websocket [--sessions 8] [--epochs 10] [--predictions 10]
+    .venv/bin/python -m bench.many_users --driver websocket --abandon 6   # first, 6 visitors start and leave
 
 Without --url it starts its own server here; with --url it drives a running deployment
 (a container, Community Cloud). `--driver browser` (the default) gives each session its own
@@ -31,21 +31,18 @@ import asyncio
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from appserver import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
-from streamlit_client import StreamlitClient  # noqa: E402
+from bench.appserver import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from bench.streamlit_client import StreamlitClient
 
-from model.settings import load_settings  # noqa: E402
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from model.settings import load_settings
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 TIMEOUT = 120_000  # ms: generous, a loaded 2-core machine is slow, but a hang still ends
 QUEUED = re.compile(r"You are number \**(\d+)\** in line")  # the browser shows it bold, the protocol as **n**

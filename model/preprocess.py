@@ -17,7 +17,7 @@ tables, and draw them as outlines, so the steps here are:
   -> the main connected region is the garment; distant specks and clutter are dropped
   -> holes filled (only regions the garment fully encloses: an outline drawing becomes the
     filled silhouette the model knows, while the gap between trouser legs stays open)
-  -> small tilts (up to 20 degrees) turned upright
+  -> small tilts (up to 20 degrees) of a photographed garment turned upright
   -> a shoe pointing right mirrored (every shoe in the dataset points left)
   -> crop to the garment, longest edge to 28 by area averaging (thin strokes fade rather
     than vanish), centre on 28x28, sharpen, stretch so the brightest pixel is 255.
@@ -50,7 +50,9 @@ FLOOR = 10.0           # no pixel nearer than this (RGB distance, 0-441) to the 
 NOISE_FLOOR = 4.0      # ... nor nearer than 4x the band's median distance (noise, grain, texture)
 HYSTERESIS = 0.5       # faint garment pixels count from half Otsu's cut, where they touch surely-garment ones
 OPENING = 3            # square side (working pixels) of the opening that removes thin structure, at least ...
-OPENING_SHARE = 0.04   # ... 4% of the garment's size: a seam in a big photo is wider
+OPENING_SHARE = 0.04   # ... 4% of the garment's size on a textured background: a seam in a big photo is wider
+TEXTURE_NOISE = 3.0    # a band whose median distance from its surface is 3+ is textured (wood, tiles, folds);
+                       # plain paper photographs at 1-3, a drawing at 0 (its strokes must not be thinned)
 THIN_SHARE = 0.5       # if the opening removes over half the surely-garment pixels, they are strokes: keep them
 PART_SHARE = 0.1       # another region at least 10% of the main one's size ...
 PART_GAP = 0.05        # ... within 5% of the picture's side of it is part of the same garment
@@ -63,6 +65,7 @@ MAX_TILT = 20.0        # degrees: tilts up to this are turned upright ...
 MIN_TILT = 2.0         # ... from this on (nine upright test garments in ten measure 0) ...
 TILT_GAIN = 1.5        # ... and only where its outline lines up 1.5x better than as it lies (catalog photos,
                        # upright but with soft edges, were turned 28% of the time without this, 7% with it)
+DRAWING_SHARE = 0.85   # ... and never in a drawing: ink and paper make 85% or more of its pixels
 PROFILE_SMOOTHING = np.exp(-np.arange(-3, 4) ** 2 / 2) / np.exp(-np.arange(-3, 4) ** 2 / 2).sum()  # Gaussian, sd 1 px
 FULL_PERCENTILE = 98   # the garment's 98th-percentile distance becomes 255 (a few glints don't dim the rest)
 FACING_MARGIN = 1.1    # a shoe's left half must stand 10% taller than its right half to be mirrored
@@ -105,7 +108,7 @@ def preprocess(image: Image.Image) -> Preprocessed:
     distance = np.sqrt((signed ** 2).sum(axis=2))
     low, high = thresholds(distance, noise)
     sure = distance > high
-    mask = main_region(keep_touching(remove_thin(distance > low, sure), sure))
+    mask = main_region(keep_touching(remove_thin(distance > low, sure, noise >= TEXTURE_NOISE), sure))
     top, bottom, left, right = bounding_box(mask)
     if bottom - top < MIN_GARMENT and right - left < MIN_GARMENT:
         return _empty(steps, LOW if faint_garment(distance, noise) else SPECK if mask.any() else BLANK)
@@ -117,7 +120,7 @@ def preprocess(image: Image.Image) -> Preprocessed:
     filled = fill_holes(mask)
     garment = _garment_intensity(distance, mask, filled)
     steps.append(("garment", _to_uint8(garment)))
-    tilt = upright_angle(filled)
+    tilt = 0.0 if is_drawing(pixels) else upright_angle(filled)
     if tilt:
         garment, filled = _rotate(garment, tilt), _rotate(filled.astype(np.float32), tilt) > 0.5
         steps.append(("upright", _to_uint8(garment)))
@@ -286,14 +289,16 @@ def label(mask: np.ndarray, connectivity: int = 8) -> tuple[np.ndarray, int]:
     return compact.astype(np.int32)[runs], int(compact.max())
 
 
-def remove_thin(mask: np.ndarray, sure: np.ndarray | None = None) -> np.ndarray:
-    """Morphological opening: drops lines and specks thinner than OPENING or OPENING_SHARE of the
-    garment's size (seams, grout, noise).
+def remove_thin(mask: np.ndarray, sure: np.ndarray | None = None, textured: bool = False) -> np.ndarray:
+    """Morphological opening: drops lines and specks thinner than OPENING (noise, creases) or, on
+    a `textured` background, OPENING_SHARE of the garment's size (seams, grout).
     A picture whose surely-garment pixels (`sure`, default the mask) are mostly thin lines, a
     drawing with a fine brush, is kept as it is."""
     sure = mask if sure is None else sure & mask
     top, bottom, left, right = bounding_box(sure)
-    side = max(OPENING, 2 * round(OPENING_SHARE * max(bottom - top, right - left) / 2) + 1)  # odd
+    side = OPENING
+    if textured:
+        side = max(OPENING, 2 * round(OPENING_SHARE * max(bottom - top, right - left) / 2) + 1)  # odd
     image = Image.fromarray(mask.astype(np.uint8) * 255, "L")
     opened = np.asarray(image.filter(ImageFilter.MinFilter(side)).filter(ImageFilter.MaxFilter(side))) > 0
     return opened if (opened & sure).sum() >= THIN_SHARE * sure.sum() else mask
@@ -360,6 +365,14 @@ def _garment_intensity(distance: np.ndarray, mask: np.ndarray, filled: np.ndarra
     if holes.any():
         garment[holes] = float(np.median(seen)) * 255.0 / full
     return np.minimum(garment, 255.0)
+
+
+def is_drawing(pixels: np.ndarray) -> bool:
+    """True for a drawing (ink on a plain canvas): its two commonest colours cover DRAWING_SHARE
+    of it, which no photo's do. A drawing's slants are the drawer's shape, not a camera's tilt."""
+    colours = pixels.reshape(-1, pixels.shape[2]) @ np.array([1, 256, 65536][:pixels.shape[2]], np.float64)
+    counts = np.unique(colours, return_counts=True)[1]
+    return float(np.sort(counts)[-2:].sum()) >= DRAWING_SHARE * len(colours)
 
 
 def upright_angle(mask: np.ndarray) -> float:

@@ -399,13 +399,24 @@ def test_a_rotated_rectangle_is_turned_upright():
         tilted = np.asarray(upright.rotate(degrees, Image.Resampling.BILINEAR)) > 127
         assert abs(p.upright_angle(tilted) + degrees) <= 1.5
     assert p.upright_angle(np.asarray(upright) > 127) == 0.0
-    photo = Image.eval(upright.rotate(10, Image.Resampling.BILINEAR), lambda v: 255 - v)  # dark on white
-    result = preprocess(photo)
+    tilted = 255.0 - np.asarray(upright.rotate(10, Image.Resampling.BILINEAR), dtype=np.float64)  # dark on white
+    grain = np.random.default_rng(4).normal(0, 2, tilted.shape)  # a photo's sensor noise
+    result = preprocess(Image.fromarray((tilted + grain).clip(0, 255).astype(np.uint8)))
     assert "upright" in dict(result.steps)
     core = result.image28 > 128
     top, bottom, left, right = bbox(core)
     assert core[top + 2:bottom - 2, left + 1:right - 1].all()  # a filled, axis-aligned box again
     assert (right - left) <= 14                                 # 80:180 kept, not widened by a tilt
+
+
+def test_a_drawing_keeps_its_slants():
+    drawing = Image.new("L", (280, 280), 0)  # trouser legs drawn splayed, as people draw them
+    draw = ImageDraw.Draw(drawing)
+    for line in ([(84, 34), (196, 34)], [(95, 34), (78, 252)], [(185, 34), (202, 252)], [(140, 34), (140, 98)]):
+        draw.line(line, fill=255, width=14)
+    result = preprocess(drawing)
+    assert "upright" not in dict(result.steps)
+    assert result.image28[26, 14] == 0 and result.image28[26, 3:7].max() > 100  # legs apart at the hem
 
 
 def test_a_shoe_pointing_right_is_mirrored_to_point_left():

@@ -3,16 +3,17 @@
 Still one linear layer on the 784 pixels, trained like the `best` preset (Adam, cosine decay,
 standardised inputs), but on the training images plus augmented copies that look like what
 people bring (model/augment.py): mirrored garments (shoes that face right), filled silhouettes,
-outline drawings, crops a little off, small tilts, other contrasts.
+outline drawings (traced, or simplified the way people draw them), crops a little off, small
+tilts, other contrasts.
 
 The mix is chosen on a validation split carved from the training set (the last 10,000 after a
 fixed shuffle): each candidate trains on the other 50,000 and is
-scored on the validation images as they are, mirrored, as silhouettes and as outlines. The
-winner is the candidate with the best mean over those four whose plain validation accuracy is
-at least VAL_FLOOR. Only the winner is retrained on all 60,000 and measured on the test set,
+scored on the validation images as they are, mirrored, as silhouettes, as outlines and as open
+outlines. The winner is the candidate with the best mean over those five whose plain validation
+accuracy is at least VAL_FLOOR. Only the winner is retrained on all 60,000 and measured on the test set,
 once, next to the `best` model.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/train_robust.py            # ~6 minutes on one thread
+    OMP_NUM_THREADS=1 .venv/bin/python bench/train_robust.py            # ~5 minutes on one thread
     .venv/bin/python bench/train_robust.py --out /tmp/robust.safetensors  # anywhere else
 """
 import argparse
@@ -34,10 +35,11 @@ from model.train import train  # noqa: E402
 OUT = checkpoint.PRETRAINED.with_name("robust.safetensors")
 SEED = 0               # augmentation and training seed: the same seed, the same checkpoint
 SPLIT_SEED = 1234      # the shuffle that picks the 10,000 validation images
-VAL_FLOOR = 0.835      # plain validation accuracy a winner needs: `best` lost 1.1 points from validation
-                       # (0.858) to test (0.847), so this keeps the test accuracy above 0.82
+VAL_FLOOR = 0.832      # plain validation accuracy a winner needs: 0.82 plus the 1.1 points `best` lost
+                       # from validation (0.858) to test (0.847), rounded up
 DESCRIPTION = ("Augmented for drawings and photos: one linear layer trained on Fashion-MNIST's training "
-               "images plus mirrored, silhouette, outline, shifted, scaled, tilted and re-contrasted copies.")
+               "images plus mirrored, silhouette, outline (traced and simplified), shifted, scaled, tilted "
+               "and re-contrasted copies.")
 # The best preset's recipe, with fewer passes over a set 3x the size (it has converged by then).
 BASE = replace(PRESETS["best"], epochs=15, lr=0.001, batch_size=256)
 # Preprocessing re-centres and re-scales every picture, so its crops are only a little off.
@@ -47,31 +49,30 @@ SMALL_JITTER = dict(jitter=0.2, max_shift=1.0, scales=(0.9, 1.05))
 # plain images for no gain elsewhere; alone, flips cost 2.6 points, outlines 2.2, silhouettes 1.2;
 # mirroring only the shoes (the only garments the dataset shows one way) saved nothing; more epochs,
 # a smaller lr or batch, or weight decay changed nothing (0.8293-0.8294): the mix is the whole trade.
+# More silhouettes (20-35% of the copies) gained up to 2 points on silhouettes but cost 0.3-0.7 on
+# plain images and more on outlines; open outlines are what turns a stick-drawn trouser into a Trouser.
 CANDIDATES = {
-    "silhouette 10%, outline 20%, flip 20%":
-        Mix(copies=2, silhouette=0.1, outline=0.2, flip=0.2, **SMALL_JITTER),
-    "silhouette 10%, outline 25%, flip 25%":
-        Mix(copies=2, silhouette=0.1, outline=0.25, flip=0.25, **SMALL_JITTER),
-    "silhouette 5%, outline 30%, flip 20%":
-        Mix(copies=2, silhouette=0.05, outline=0.3, flip=0.2, **SMALL_JITTER),
-    "silhouette 5%, outline 20%, flip 30%":
-        Mix(copies=2, silhouette=0.05, outline=0.2, flip=0.3, **SMALL_JITTER),
-    "silhouette 30%, outline 20%, flip 25%":
-        Mix(copies=2, silhouette=0.3, outline=0.2, flip=0.25, **SMALL_JITTER),
-    "silhouette 20%, outline 25%, flip 25%":
-        Mix(copies=2, silhouette=0.2, outline=0.25, flip=0.25, **SMALL_JITTER),
-    "silhouette 35%, outline 15%, flip 20%":
-        Mix(copies=2, silhouette=0.35, outline=0.15, flip=0.2, **SMALL_JITTER),
-    "silhouette 25%, outline 20%, flip 30%":
-        Mix(copies=2, silhouette=0.25, outline=0.2, flip=0.3, **SMALL_JITTER),
+    "silhouette 5%, outline 20%, open 0%, flip 30%":
+        Mix(copies=2, silhouette=0.05, outline=0.2, open_outline=0, flip=0.3, **SMALL_JITTER),
+    "silhouette 10%, outline 25%, open 0%, flip 25%":
+        Mix(copies=2, silhouette=0.1, outline=0.25, open_outline=0, flip=0.25, **SMALL_JITTER),
+    "silhouette 5%, outline 15%, open 10%, flip 25%":
+        Mix(copies=2, silhouette=0.05, outline=0.15, open_outline=0.1, flip=0.25, **SMALL_JITTER),
+    "silhouette 5%, outline 10%, open 10%, flip 30%":
+        Mix(copies=2, silhouette=0.05, outline=0.1, open_outline=0.1, flip=0.3, **SMALL_JITTER),
+    "silhouette 10%, outline 10%, open 15%, flip 25%":
+        Mix(copies=2, silhouette=0.1, outline=0.1, open_outline=0.15, flip=0.25, **SMALL_JITTER),
+    "silhouette 5%, outline 15%, open 15%, flip 20%":
+        Mix(copies=2, silhouette=0.05, outline=0.15, open_outline=0.15, flip=0.2, **SMALL_JITTER),
 }
 
 
 def views(images: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-    """The ways a set of images is scored: as they are, mirrored, filled in, and outlined."""
+    """The ways a set of images is scored: as they are, mirrored, filled in, outlined, and outlined
+    the simplified way (gaps bridged, no hems)."""
     widths = np.random.default_rng(seed).uniform(1.0, 3.0, len(images))
     return {"plain": images, "flipped": augment.flipped(images), "silhouette": augment.silhouettes(images),
-            "outline": augment.outlines(images, widths)}
+            "outline": augment.outlines(images, widths), "open": augment.open_outlines(images, widths)}
 
 
 def scores(classifier, sets: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, float]:
@@ -87,11 +88,11 @@ def fit(mix: Mix, images, labels, eval_images, eval_labels):
 
 
 def row(name: str, values: dict[str, float]) -> str:
-    return f"{name:<40}" + "".join(f"{v:>11.4f}" for v in values.values()) + f"{np.mean(list(values.values())):>11.4f}"
+    return f"{name:<52}" + "".join(f"{v:>11.4f}" for v in values.values()) + f"{np.mean(list(values.values())):>11.4f}"
 
 
 def header() -> str:
-    return f"{'':<40}" + "".join(f"{n:>11}" for n in ("plain", "flipped", "silhouette", "outline", "mean"))
+    return f"{'':<52}" + "".join(f"{n:>11}" for n in ("plain", "flipped", "silhouette", "outline", "open", "mean"))
 
 
 def main():

@@ -20,7 +20,9 @@ SIZE = 28
 UPSAMPLE = 2           # silhouettes and outlines are traced on 56x56: strokes of 1, 1.5, 2 ... 3 px
 GARMENT_LEVEL = 25     # a pixel brighter than ~10% is garment: keeps faint fabric, drops JPEG-like haze
 CHUNK = 4096           # images per batch of torch work: a few MB at 56x56, fast on one thread
-STYLES = ("image", "silhouette", "outline")
+BRIDGE = 3             # px (28x28 scale): a person outlining a garment skips gaps narrower than this
+OPEN_ROWS = 3          # px: and often leaves its bottom edge (the hems) undrawn, this tall a band
+STYLES = ("image", "silhouette", "outline", "open outline")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Mix:
     copies: int = 3               # augmented copies per training image
     silhouette: float = 0.3       # share of the copies drawn as filled silhouettes
     outline: float = 0.4          # share drawn as outlines; the rest stay images
+    open_outline: float = 0.0     # share drawn as simplified outlines (see open_outlines)
     flip: float = 0.5             # chance a copy is mirrored (every class may be: shoes learn to face right)
     jitter: float = 0.7           # chance a copy is shifted, scaled and rotated a little
     contrast: float = 0.5         # chance an image copy gets another brightness curve
@@ -55,6 +58,13 @@ def outlines(images: np.ndarray, widths) -> np.ndarray:
     """Each garment's contour as a light stroke `widths[i]` pixels wide (28x28 scale) on black."""
     widths = np.broadcast_to(np.asarray(widths, dtype=np.float64), (len(images),))
     return _chunked(images, _outline_strokes, widths)
+
+
+def open_outlines(images: np.ndarray, widths) -> np.ndarray:
+    """Each garment outlined as people simplify it: gaps under BRIDGE px bridged (two trouser legs
+    drawn as one shape, a sleeve as part of the body) and the bottom OPEN_ROWS px left open (no hems)."""
+    widths = np.broadcast_to(np.asarray(widths, dtype=np.float64), (len(images),))
+    return _chunked(images, _open_outline_strokes, widths)
 
 
 def jittered(images: np.ndarray, rng: np.random.Generator, max_shift: float = 2.0,
@@ -99,7 +109,8 @@ def augmented_copy(images: np.ndarray, mix: Mix, rng: np.random.Generator) -> np
     """One augmented version of every image: a style (image, silhouette or outline), then maybe a
     flip, maybe a jitter, and for images maybe another contrast."""
     n = len(images)
-    style = rng.choice(len(STYLES), n, p=[1 - mix.silhouette - mix.outline, mix.silhouette, mix.outline])
+    shares = [mix.silhouette, mix.outline, mix.open_outline]
+    style = rng.choice(len(STYLES), n, p=[1 - sum(shares)] + shares)
     out = images.copy()
     is_image = style == STYLES.index("image")
     recontrast = is_image & (rng.random(n) < mix.contrast)
@@ -108,6 +119,8 @@ def augmented_copy(images: np.ndarray, mix: Mix, rng: np.random.Generator) -> np
     out[is_silhouette] = silhouettes(images[is_silhouette])
     is_outline = style == STYLES.index("outline")
     out[is_outline] = outlines(images[is_outline], rng.uniform(*mix.stroke, int(is_outline.sum())))
+    is_open = style == STYLES.index("open outline")
+    out[is_open] = open_outlines(images[is_open], rng.uniform(*mix.stroke, int(is_open.sum())))
     flip = rng.random(n) < mix.flip
     out[flip] = flipped(out[flip])
     jitter = rng.random(n) < mix.jitter
@@ -130,9 +143,19 @@ def _chunked(images: np.ndarray, make, per_image: np.ndarray) -> np.ndarray:
 def _filled_masks(images: np.ndarray) -> torch.Tensor:
     """float {0, 1} [N, 1, 56, 56]: the garment with its holes filled, edges smoothed by upsampling."""
     garment = torch.from_numpy(np.asarray(images) > GARMENT_LEVEL)[:, None].float()
-    filled = _fill_holes(garment)
-    up = F.interpolate(filled, scale_factor=UPSAMPLE, mode="bilinear", align_corners=False)
+    return _upsampled(_fill_holes(garment))
+
+
+def _upsampled(masks: torch.Tensor) -> torch.Tensor:
+    """{0, 1} masks at 28x28 -> at UPSAMPLE x, edges smoothed (bilinear, then thresholded)."""
+    up = F.interpolate(masks, scale_factor=UPSAMPLE, mode="bilinear", align_corners=False)
     return (up >= 0.5).float()
+
+
+def _downsampled(masks: torch.Tensor) -> torch.Tensor:
+    """{0, 1} masks at UPSAMPLE x -> at 28x28 (a pixel is garment if it mostly is). Holes are
+    filled at this size: at 56x56 the flood fill takes ~10x as long."""
+    return (F.avg_pool2d(masks, UPSAMPLE) >= 0.5).float()
 
 
 def _fill_holes(mask: torch.Tensor) -> torch.Tensor:
@@ -148,6 +171,13 @@ def _fill_holes(mask: torch.Tensor) -> torch.Tensor:
         outside = grown
 
 
+def _dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """Binary dilation by a (2r+1)-square, done as two 1-D max-pools."""
+    k = 2 * radius + 1
+    rows = F.max_pool2d(mask, (1, k), stride=1, padding=(0, radius))
+    return F.max_pool2d(rows, (k, 1), stride=1, padding=(radius, 0))
+
+
 def _erode(mask: torch.Tensor, radius: int) -> torch.Tensor:
     """Binary erosion by a (2r+1)-square, done as two 1-D min-pools (the border counts as background)."""
     if radius <= 0:
@@ -160,13 +190,30 @@ def _erode(mask: torch.Tensor, radius: int) -> torch.Tensor:
 
 def _outline_strokes(masks: torch.Tensor, widths: np.ndarray) -> np.ndarray:
     """The inner band of each mask, `widths` pixels (28x28 scale) wide, averaged down to 28x28."""
+    return _to_images(_bands(masks, widths))
+
+
+def _open_outline_strokes(masks: torch.Tensor, widths: np.ndarray) -> np.ndarray:
+    """Bridge narrow gaps (a closing, then holes filled), outline, and erase the bottom band."""
+    radius = BRIDGE * UPSAMPLE // 2
+    padded = F.pad(masks, (radius,) * 4)  # room to grow, so a garment touching the border keeps its edge
+    closed = _erode(_dilate(padded, radius), radius)[..., radius:-radius, radius:-radius]
+    bands = _bands(torch.maximum(closed, _upsampled(_fill_holes(_downsampled(closed)))), widths)
+    rows = torch.arange(bands.shape[-2])
+    inked = bands.amax(dim=(1, 3)) > 0                                   # [N, H]: rows with ink
+    last = torch.where(inked, rows, torch.full_like(rows, -1)).amax(dim=1)
+    bands[(rows[None] > (last - OPEN_ROWS * UPSAMPLE)[:, None])[:, None, :, None].expand_as(bands)] = 0
+    return _to_images(bands)
+
+
+def _bands(masks: torch.Tensor, widths: np.ndarray) -> torch.Tensor:
+    """The inner band of each mask, `widths` pixels (28x28 scale) wide, at UPSAMPLE x resolution."""
     radii = np.clip(np.rint(widths * UPSAMPLE), 1, None).astype(int)
     bands = torch.empty_like(masks)
     for radius in np.unique(radii):
         chosen = torch.from_numpy(np.flatnonzero(radii == radius))
-        inner = _erode(masks[chosen], int(radius))
-        bands[chosen] = masks[chosen] - inner
-    return _to_images(bands)
+        bands[chosen] = masks[chosen] - _erode(masks[chosen], int(radius))
+    return bands
 
 
 def _to_images(masks: torch.Tensor) -> np.ndarray:

@@ -36,6 +36,18 @@ def test_an_outline_is_a_light_stroke_of_the_width_asked_for_on_black():
         assert outline[:5].max() == 0
 
 
+def test_an_open_outline_bridges_narrow_gaps_and_leaves_the_hems_undrawn():
+    trouser = np.zeros((28, 28), dtype=np.uint8)
+    trouser[2:26, 8:13] = trouser[2:26, 15:20] = 200  # two legs, 2 px apart...
+    trouser[2:8, 8:20] = 200                          # ...under a waistband
+    traced, = augment.outlines(trouser[None], 1.0)
+    simplified, = augment.open_outlines(trouser[None], 1.0)
+    assert traced[12:22, 12:16].max() == 255           # the traced outline follows the gap between the legs
+    assert simplified[12:22, 11:17].max() == 0         # the simplified one draws the legs as one shape
+    assert simplified[23:].max() == 0 and traced[23:].max() == 255  # and leaves the hems open
+    assert (simplified[4:20, 8] == 255).all() and simplified[2, 8:20].min() > 0  # sides and waistband drawn
+
+
 def test_jitter_and_contrast_are_deterministic_and_nothing_when_asked_for_nothing():
     images = np.stack([square(), square(filled=False)])
     same = augment.jittered(images, np.random.default_rng(0), max_shift=0, scales=(1, 1), max_rotation=0)
@@ -51,7 +63,7 @@ def test_jitter_and_contrast_are_deterministic_and_nothing_when_asked_for_nothin
 def test_an_augmented_set_holds_the_originals_and_copies_with_their_labels():
     images = np.stack([square(), square(filled=False), augment.flipped(square()[None])[0]])
     labels = np.array([3, 5, 7], dtype=np.uint8)
-    mix = Mix(copies=4, silhouette=0.3, outline=0.4)
+    mix = Mix(copies=4, silhouette=0.3, outline=0.3, open_outline=0.2)
     x, y = augment.augmented_set(images, labels, mix, seed=0)
     assert x.shape == (15, 28, 28) and x.dtype == np.uint8
     assert sorted(y.tolist()) == sorted(labels.tolist() * 5)

@@ -13,24 +13,21 @@ outlines. The winner is the candidate with the best mean over those five whose p
 accuracy is at least VAL_FLOOR. Only the winner is retrained on all 60,000 and measured on the test set,
 once, next to the `best` model.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/train_robust.py            # ~5 minutes on one thread
-    .venv/bin/python bench/train_robust.py --out /tmp/robust.safetensors  # anywhere else
+    OMP_NUM_THREADS=1 python -m bench.train_robust            # ~5 minutes on one thread
+    python -m bench.train_robust --out /tmp/robust.safetensors  # anywhere else
 """
 import argparse
-import sys
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model import augment, checkpoint  # noqa: E402
-from model.augment import Mix  # noqa: E402
-from model.config import PRESETS  # noqa: E402
-from model.data import load_split_numpy  # noqa: E402
-from model.train import train  # noqa: E402
+from model import augment, checkpoint
+from model.augment import Mix
+from model.config import PRESETS
+from model.data import load_split_numpy
+from model.train import train
 
 OUT = checkpoint.PRETRAINED.with_name("robust.safetensors")
 SEED = 0               # augmentation and training seed: the same seed, the same checkpoint

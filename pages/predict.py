@@ -48,14 +48,15 @@ records = store.list()
 options = [f"pretrained:{name}" for name in shipped] + [f"run:{r.id}" for r in records] + ["upload"]
 if st.session_state.get("predict_model") not in options:
     st.session_state.predict_model = options[0]
-names = {f"run:{r.id}": f"Run: {r.name}" for r in records}
+chooser = st.radio if len(options) <= 7 else st.selectbox  # more than four saved runs get a menu
+shown = common.plain if chooser is st.radio else str  # radio options are markdown, a menu's are text
+names = {f"run:{r.id}": f"Run: {shown(r.name)}" for r in records}
 for name, model in shipped.items():
     names[f"pretrained:{name}"] = SHIPPED[name].format(acc=f"{model.metadata.get('test_acc', 0):.1%}")
 names["upload"] = "Upload a checkpoint…"
 
 with st.sidebar:
     st.header("Model")
-    chooser = st.radio if len(options) <= 7 else st.selectbox  # more than four saved runs get a menu
     choice = chooser("Which model predicts", options, key="predict_model", format_func=names.get,
                      help="Two models ship with the app: the robust one (the default) and the `best` preset. "
                           "Runs you train on the Train page appear here too.")

@@ -65,15 +65,20 @@ def cmd_data(args):
 
 
 def cmd_train(args):
+    import torch
     from tqdm import tqdm
 
     from model import checkpoint
     from model.data import load_split
     from model.config import preset
+    from model.settings import threads_per_training
     from model.train import train
 
     config = preset(args.preset, impl=args.impl, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                     weight_decay=args.weight_decay, optimizer=args.optimizer, seed=args.seed)
+    # torch's default, a thread per core, stalls for seconds whenever another process holds a
+    # core (its threads wait for each other at every product); one core fewer does not.
+    torch.set_num_threads(args.threads or threads_per_training(1))
     train_data, test_data = load_split("train"), load_split("test")
     bar = tqdm(total=100, unit="%", disable=args.json or not sys.stderr.isatty(), bar_format="{l_bar}{bar}| {postfix}")
 
@@ -165,6 +170,8 @@ def build_parser():
     train.add_argument("--weight-decay", type=non_negative_float)
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--seed", type=int)
+    train.add_argument("--threads", type=positive_int,
+                       help="torch threads (default: the CPUs this process may use, less one, so a busy core can't stall it)")
     train.add_argument("--out", default="model.safetensors", help="where to save (default: model.safetensors)")
     train.add_argument("--json", action="store_true", help="one JSON object per epoch, then one for the result")
     train.set_defaults(run=cmd_train)

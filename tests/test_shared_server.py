@@ -3,6 +3,7 @@ visitors drive it: a burst of Start reruns, and sessions that start a long train
 import asyncio
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -34,6 +35,13 @@ async def press_start_repeatedly(app: StreamlitClient, times: int) -> None:
         await app._ws.send(message.SerializeToString())
 
 
+def run(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API (the browser tests) keeps an
+    event loop running in this one for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def place_in_line(app: StreamlitClient) -> int | None:
     found = re.search(r"number \*\*(\d+)\*\* in line", app.text())
     return int(found.group(1)) if found else None
@@ -54,7 +62,7 @@ def test_sessions_that_start_and_leave_do_not_hold_the_line(hosted_url):
                 await later.poll_fragment()
             return first_place, time.perf_counter() - started, "download_model" in later.widgets
 
-    first_place, waited, finished = asyncio.run(visit())
+    first_place, waited, finished = run(visit())
     assert first_place is not None and first_place >= 1  # behind the abandoned ones at first
     assert finished and waited < 20, f"the later visitor waited {waited:.1f} s behind sessions that had left"
 
@@ -79,6 +87,6 @@ def test_a_burst_of_start_reruns_holds_one_place(hosted_url):
                 await eager.poll_fragment()  # a first training's set-up may outlast the click's rerun
             return position, "stop_job" in eager.widgets
 
-    position, still_training = asyncio.run(visit())
+    position, still_training = run(visit())
     assert position == 1  # exactly one training ahead: the eager session's only one
     assert not still_training  # and it is the one its Stop stops

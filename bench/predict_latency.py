@@ -42,7 +42,7 @@ def server_side(repeats: int = 50) -> None:
 
     from model import checkpoint
     from model.predict import predict_bytes
-    from pages.figures import heatmap_figure, probability_figure
+    from ui.figures import heatmap_figure, probability_figure
 
     classifier, data = checkpoint.load(), canvas_png()
     timings = {"decode + preprocess + predict": [], "+ probability and contribution figures": []}

@@ -50,7 +50,7 @@ def server_time() -> None:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.run()
         if page != "home":
-            at.switch_page(f"pages/{page}.py").run()
+            at.switch_page(f"app_pages/{page}.py").run()
         at.run()  # caches warm
         times = []
         for _ in range(5):

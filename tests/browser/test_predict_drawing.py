@@ -5,7 +5,7 @@ import pytest
 
 from tests.browser.conftest import shot, wait_until_idle
 from tests.browser.test_app import NO_TRACEBACK, SEEN, choose_input, draw, open_page
-from tests.pages.test_predict import two_garments
+from tests.app_pages.test_predict import two_garments
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
-"""pages/figures.py: the figures show the numbers they are given, and building them is safe
+"""ui/figures.py: the figures show the numbers they are given, and building them is safe
 while another session's canvas imports pandas."""
-from tests.pages.conftest import ROOT
+from tests.app_pages.conftest import ROOT
 
 
 def test_figures_built_while_the_canvas_imports_pandas_never_see_it_half_made():
@@ -11,7 +11,7 @@ def test_figures_built_while_the_canvas_imports_pandas_never_see_it_half_made():
     # thread builds figures, as when one session draws and another watches its curves.
     code = """
 import threading
-from pages import figures
+from ui import figures
 errors, done = [], threading.Event()
 def draw_curves():
     history = [{"epoch": 1, "train_loss": 0.5, "train_acc": 0.8, "test_acc": 0.8}]
@@ -39,7 +39,7 @@ def test_the_probability_bars_and_the_curves_show_the_numbers_they_are_given(dat
 
     from model import CLASSES, checkpoint
     from model.data import load_split_numpy
-    from pages import figures
+    from ui import figures
 
     images, labels = load_split_numpy("test")
     probabilities = checkpoint.load().predict_proba(images[:1])[0]

@@ -1,5 +1,6 @@
 """The plotly figures the pages draw: training curves, probabilities, heatmaps, the
-confusion matrix and the dataset's charts. Builders return figures; pages place them.
+confusion matrix and the dataset's charts. Builders take arrays and return figures; pages
+place them.
 """
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
-from model import data as fmnist
-from pages import common
+from ui.layout import class_name
 
 # Tableau 10: ten colours that stay distinct for the ten classes.
 CLASS_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -115,7 +115,7 @@ def probability_figure(probabilities: np.ndarray, height: int = 330):
     order = np.argsort(probabilities)  # ascending: plotly draws the first bar at the bottom
     colors = ["#d0d5dd"] * 10
     colors[-1] = "#e15759"
-    fig = go.Figure(go.Bar(x=probabilities[order], y=[common.class_name(k) for k in order], orientation="h",
+    fig = go.Figure(go.Bar(x=probabilities[order], y=[class_name(k) for k in order], orientation="h",
                            marker_color=colors, text=[f"{p:.1%}" for p in probabilities[order]],
                            textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
@@ -167,10 +167,10 @@ def per_class_figure(accuracy: np.ndarray, height: int = 460):
 
 @st.cache_resource(show_spinner=False)
 @figure_builder
-def class_counts_figure():
+def class_counts_figure(counts: dict):
+    """counts: {"train": int [10], "test": int [10]}, images per class."""
     import plotly.graph_objects as go
 
-    counts = {split: common.class_counts(split) for split in fmnist.SPLITS}
     fig = go.Figure([go.Bar(name=f"{split} ({counts[split].sum():,})", x=list(CLASSES), y=counts[split],
                             marker_color=color, hovertemplate="%{x}: %{y:,}<extra></extra>")
                      for split, color in (("train", CLASS_COLORS[0]), ("test", CLASS_COLORS[1]))])
@@ -181,10 +181,10 @@ def class_counts_figure():
 
 @st.cache_resource(show_spinner=False)
 @figure_builder
-def histogram_figure(label: int | None):
+def histogram_figure(hist: np.ndarray):
+    """hist: int [256], pixels per grey level."""
     import plotly.graph_objects as go
 
-    hist = common.pixel_histogram("train", label)
     fig = go.Figure(go.Bar(x=np.arange(256), y=hist, marker_color=CLASS_COLORS[0], marker_line_width=0,
                            hovertemplate="value %{x}: %{y:,} pixels<extra></extra>"))
     fig.update_yaxes(type="log", title_text="pixels (log scale)")
@@ -195,10 +195,10 @@ def histogram_figure(label: int | None):
 
 @st.cache_resource(show_spinner=False)
 @figure_builder
-def pca_figure(split: str):
+def pca_figure(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, ratio: np.ndarray):
+    """The images' positions on the first two principal components, one colour per class."""
     import plotly.graph_objects as go
 
-    xy, labels, index, ratio = common.pca_projection(split)
     fig = go.Figure([go.Scattergl(x=xy[labels == k, 0], y=xy[labels == k, 1], mode="markers", name=CLASSES[k],
                                   customdata=index[labels == k],
                                   marker=dict(color=CLASS_COLORS[k], size=5, opacity=0.75),

@@ -10,26 +10,26 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def fresh_settings(tmp_path, monkeypatch):
     """Each test: local mode, an empty runs folder of its own, and settings read anew."""
-    from pages import common
+    from ui import resources
 
     monkeypatch.setenv("SOFTMAX_STUDIO_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.delenv("SOFTMAX_STUDIO_HOSTED", raising=False)
-    common._settings.clear()
-    common._disk_store.clear()
+    resources.settings_from_env.clear()
+    resources.disk_store.clear()
     yield tmp_path / "runs"
-    common._settings.clear()
-    common._disk_store.clear()
+    resources.settings_from_env.clear()
+    resources.disk_store.clear()
 
 
 @pytest.fixture
 def no_dataset(tmp_path, monkeypatch):
-    from pages import common
+    from ui import resources
 
     monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))  # an empty folder, named explicitly
-    common._split.clear()
+    resources.dataset_split.clear()
     yield
     monkeypatch.delenv("FASHION_MNIST_DIR")
-    common._split.clear()
+    resources.dataset_split.clear()
 
 
 def store(at: AppTest):
@@ -49,7 +49,7 @@ def open_page(page: str | None = None, **session) -> AppTest:
         at.session_state[key] = value
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     assert_clean(at)
     return at
 

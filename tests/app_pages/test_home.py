@@ -1,5 +1,5 @@
-"""pages/home.py under AppTest: it renders with its formulas and the overflow demo."""
-from tests.pages.conftest import assert_clean, open_page, texts
+"""app_pages/home.py under AppTest: it renders with its formulas and the overflow demo."""
+from tests.app_pages.conftest import assert_clean, open_page, texts
 
 
 def test_home_renders_with_formulas_and_the_overflow_demo():

@@ -11,17 +11,17 @@ from model.config import CHOICES, PRESETS, TrainConfig
 from model.jobs import FINISHED, QueueFull, Status
 from model.runs import RunError
 from model.settings import MAX_SEED, config_from_params, config_to_params
-from pages import common, figures
+from ui import dataset_box, figures, layout, pictures, resources, session
 
-common.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "
+layout.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "
                        "scored on the 10,000 test images it never trains on.", watch_training=False)
-data = common.dataset()
+data = dataset_box.dataset()
 if data is None:
     st.stop()
 
-settings = common.settings()
+settings = resources.settings()
 limits = settings.limits
-job = common.collect_finished_job()
+job = session.collect_finished_job()
 active = job is not None and not job.finished
 FIELDS = [f.name for f in fields(TrainConfig)]
 PRESET_TEXT = {"lesson": "lesson (the lesson's recipe)", "best": "best (the most accurate)"}
@@ -132,7 +132,7 @@ if st.session_state.get("link_notes"):
 # --- start, and the live view --------------------------------------------------------------
 
 def start() -> None:
-    slot, queue, tensors = common.training_slot(), common.training_queue(), common.training_tensors()
+    slot, queue, tensors = session.training_slot(), resources.training_queue(), resources.training_tensors()
     running = slot.get("job")
     if running is not None and not running.finished:
         return  # a double click: this session already has a training
@@ -189,8 +189,8 @@ def show_metrics(points, history) -> None:
 
 def show_templates(weight, title: str) -> None:
     st.markdown(f"**{title}**")
-    templates = [common.diverging(row.reshape(28, 28)) for row in np.asarray(weight)]
-    common.image_grid(templates, list(CLASSES), per_row=10)
+    templates = [pictures.diverging(row.reshape(28, 28)) for row in np.asarray(weight)]
+    pictures.image_grid(templates, list(CLASSES), per_row=10)
     st.caption("Each class's 784 weights as a 28×28 picture: bright pixels where it is red raise that class's "
                "score, where it is blue lower it. Each picture is scaled on its own.")
 
@@ -233,7 +233,7 @@ else:
                    "connection), so on this shared server your training "
                    + ("gave up its place in line. Press Start training to queue again." if job.result is None else
                       "was stopped to free its place; what it learned is kept below."), icon=":material/timer_off:")
-    elif job is not None and job.status is Status.CANCELLED and common.job_saved(job):
+    elif job is not None and job.status is Status.CANCELLED and session.job_saved(job):
         st.info("The queued training was cancelled before it started.")
 
 
@@ -243,16 +243,16 @@ def evaluation(run_id: str, classifier) -> dict:
     """Test-set predictions of a run, computed once per run and kept in this session."""
     cache = st.session_state.setdefault("evaluations", {})
     if run_id not in cache:
-        cache[run_id] = common.evaluate(classifier)
+        cache[run_id] = resources.evaluate(classifier)
     return cache[run_id]
 
 
 def results(record, classifier) -> None:
     meta = classifier.metadata
-    st.subheader(f"Results: {common.plain(record.name)}")
+    st.subheader(f"Results: {layout.plain(record.name)}")
     manage(record)
     if meta.get("diverged"):
-        st.error(common.plain(meta["diverged"]), icon=":material/warning:")
+        st.error(layout.plain(meta["diverged"]), icon=":material/warning:")
     elif meta.get("stopped"):
         st.info(f"Stopped after {len(record.history)} full epoch(s); the weights learned up to the stop are kept.",
                 icon=":material/stop_circle:")
@@ -285,7 +285,7 @@ def results(record, classifier) -> None:
     st.markdown("**Test images it gets wrong, most confident first**")
     images, labels = data["test"]
     wrong = ev.worst_mistakes(12)
-    common.image_grid([images[i] for i in wrong],
+    pictures.image_grid([images[i] for i in wrong],
                       [f"{CLASSES[labels[i]]} → {CLASSES[ev.predicted[i]]} ({ev.confidence[i]:.0%})"
                        for i in wrong], per_row=6)
     st.caption("Caption: true class → predicted class (the model's confidence). A linear model can only weigh "
@@ -303,7 +303,7 @@ def results(record, classifier) -> None:
                        on_click="ignore", width="stretch")
     if c3.button("Use on Predict", key="use_on_predict", icon=":material/arrow_forward:", width="stretch"):
         st.session_state.predict_model = f"run:{record.id}"
-        st.switch_page(common.PAGES["predict"])
+        st.switch_page(layout.PAGES["predict"])
 
 
 def rename(run_id: str) -> None:
@@ -330,18 +330,18 @@ def manage(record) -> None:
         st.text_input("New name", value=record.name, key=f"rename_{record.id}", max_chars=100)
         st.button("Save the name", key="rename_run", on_click=rename, args=(record.id,))
     with c2.popover("Delete", icon=":material/delete:", width="stretch"):
-        where = " from disk" if common.runs_are_on_disk() else ""
-        st.markdown(f"Delete **{common.plain(record.name)}**{where}? This can't be undone.")
+        where = " from disk" if session.runs_are_on_disk() else ""
+        st.markdown(f"Delete **{layout.plain(record.name)}**{where}? This can't be undone.")
         st.button("Delete this run", key="delete_run", type="primary", on_click=delete, args=(record.id,))
 
 
-store = common.run_store()
+store = session.run_store()
 records, damaged = store.scan()
-evicted = common.run_notices().pop("evicted", None)
+evicted = session.run_notices().pop("evicted", None)
 if evicted:
     st.warning(f"This server keeps the {len(records)} newest runs of each session, so the oldest "
                f"{'run was' if len(evicted) == 1 else f'{len(evicted)} runs were'} removed to make room: "
-               f"{', '.join(common.plain(name) for name in evicted)}. Download a model to keep it.",
+               f"{', '.join(layout.plain(name) for name in evicted)}. Download a model to keep it.",
                icon=":material/auto_delete:")
 if "runs_disk_error" in st.session_state:
     st.warning(f"Runs can't be saved to disk ({st.session_state.runs_disk_error}), so they are kept in this "
@@ -361,22 +361,22 @@ if not active and records:
         classifier = store.load_classifier(record.id)
     except Exception as error:  # noqa: BLE001 - a damaged or vanished run is a message, not a traceback
         classifier = None
-        st.error(f"Run “{common.plain(record.name)}” can't be loaded: {common.plain(error)}")
+        st.error(f"Run “{layout.plain(record.name)}” can't be loaded: {layout.plain(error)}")
         manage(record)
     if classifier is not None:
         results(record, classifier)
 
 if records:
     st.divider()
-    if common.runs_are_on_disk():
+    if session.runs_are_on_disk():
         st.subheader("Saved runs")
-        st.caption(f"Every finished run is saved in {common.settings().runs_dir} and listed again after a restart.")
+        st.caption(f"Every finished run is saved in {resources.settings().runs_dir} and listed again after a restart.")
     else:
         st.subheader("Runs in this session")
         st.caption("On this shared server your runs live in this browser session only: download a model to keep it.")
     # A markdown table, not st.dataframe: that imports pandas and pyarrow (~70 MB per server,
     # and a race with other sessions' charts while the import runs).
-    st.markdown(common.markdown_table(
+    st.markdown(layout.markdown_table(
         ["name", "test accuracy", "epochs", "implementation", "optimizer", "learning rate", "batch size"],
         [[r.name, f"{r.test_acc:.2%}" if r.test_acc is not None else "–", len(r.history), r.config.get("impl"),
           r.config.get("optimizer"), r.config.get("lr"), r.config.get("batch_size")] for r in records]))
@@ -390,11 +390,11 @@ if records:
                         config=figures.PLOTLY_CONFIG, key="compare_curves")
 for broken in damaged:
     with st.container(border=True):
-        st.error(f"Run {broken.id} in {common.plain(common.settings().runs_dir)} is damaged and can't be shown: "
-                 f"{common.plain(broken.reason)}.", icon=":material/broken_image:")
+        st.error(f"Run {broken.id} in {layout.plain(resources.settings().runs_dir)} is damaged and can't be shown: "
+                 f"{layout.plain(broken.reason)}.", icon=":material/broken_image:")
         st.button("Delete this damaged run", key=f"delete_damaged_{broken.id}", on_click=delete, args=(broken.id,),
                   icon=":material/delete:")
 if not records and not active and not damaged:
     st.info("No runs yet. Press **Start training**: the lesson preset takes a few seconds.", icon=":material/info:")
 
-common.warm_up()
+resources.warm_up()

@@ -1,4 +1,4 @@
-"""pages/train.py under AppTest: every setting and the presets, training leaves a run with
+"""app_pages/train.py under AppTest: every setting and the presets, training leaves a run with
 metrics in the session, Stop, divergence, shareable setups (query parameters), where runs are
 kept, and the training queue."""
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts
+from tests.app_pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts
 
 SETTINGS = ["cfg_preset", "cfg_impl", "cfg_epochs", "cfg_lr", "cfg_batch_size", "cfg_optimizer", "cfg_schedule",
             "cfg_normalize", "cfg_weight_decay", "cfg_init_std", "cfg_naive_softmax", "cfg_seed"]
@@ -140,7 +140,7 @@ def test_divergence_is_a_plain_message_and_keeps_the_last_good_weights(dataset_a
 def open_link(query: dict, **env) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/train.py")
+    at.switch_page("app_pages/train.py")
     at.query_params.update(query)
     at.run()
     assert_clean(at)
@@ -214,10 +214,10 @@ def test_locally_a_run_is_saved_and_listed_in_a_fresh_session(dataset_available,
 
 
 def test_hosted_runs_stay_in_their_session(dataset_available, monkeypatch):
-    from pages import common
+    from ui import layout, resources
 
     monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")
-    common._settings.clear()
+    resources.settings_from_env.clear()
     at = open_page("train")
     train_one_epoch(at)
     assert len(store(at).list()) == 1
@@ -248,11 +248,11 @@ def test_runs_can_be_renamed_and_deleted(dataset_available):
 # --- the training queue ------------------------------------------------------------------
 
 def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available, monkeypatch):
-    from pages import common
+    from ui import layout, resources
 
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
-    common._settings.clear()
-    common.training_queue.clear()
+    resources.settings_from_env.clear()
+    resources.training_queue.clear()
     try:
         first = open_page("train")
         first.slider(key="cfg_epochs").set_value(50).run()
@@ -270,8 +270,8 @@ def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available,
         first.session_state["training"]["job"].stop()
         finish_training(first)
     finally:
-        common._settings.clear()
-        common.training_queue.clear()
+        resources.settings_from_env.clear()
+        resources.training_queue.clear()
 
 
 # --- runs a user can't break ----------------------------------------------------------------
@@ -297,18 +297,18 @@ def test_run_names_are_shown_as_plain_text_everywhere(dataset_available):
 
 
 def common_plain(text):
-    from pages import common
+    from ui import layout, resources
 
-    return common.plain(text)
+    return layout.plain(text)
 
 
 def test_plain_escapes_every_markup_start_and_keeps_one_line():
-    from pages import common
+    from ui import layout, resources
 
-    assert common.plain("a\nb\u202ec") == "a b c"
-    assert common.plain("![i](u)") == "\\!\\[i\\]\\(u\\)"
-    assert common.plain("lr 0.1, 84.1% — 中文") == "lr 0.1, 84.1% — 中文"
-    assert common.plain("http://a.b www.c.d e@f.g") == "http\u2060\\://a.b www\u2060.c.d e@\u2060f.g"  # no autolinks
+    assert layout.plain("a\nb\u202ec") == "a b c"
+    assert layout.plain("![i](u)") == "\\!\\[i\\]\\(u\\)"
+    assert layout.plain("lr 0.1, 84.1% — 中文") == "lr 0.1, 84.1% — 中文"
+    assert layout.plain("http://a.b www.c.d e@f.g") == "http\u2060\\://a.b www\u2060.c.d e@\u2060f.g"  # no autolinks
 
 
 def test_a_damaged_run_is_named_with_its_reason_and_can_be_deleted(dataset_available, fresh_settings):
@@ -356,29 +356,29 @@ def test_a_run_whose_file_starts_with_0x80_is_kept(dataset_available, monkeypatc
 
 def test_a_hosted_session_is_told_when_its_oldest_run_is_removed(dataset_available, monkeypatch):
     from model.runs import MemoryRunStore
-    from pages import common
+    from ui import layout, resources
 
     monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")
-    common._settings.clear()
+    resources.settings_from_env.clear()
     at = open_page("train", run_store=MemoryRunStore(keep=2))
     train_one_epoch(at)
     first = store(at).list()[0]
     train_one_epoch(at)
     assert not at.warning
     train_one_epoch(at)
-    assert any("oldest run was removed" in w.value and common.plain(first.name) in w.value for w in at.warning)
+    assert any("oldest run was removed" in w.value and layout.plain(first.name) in w.value for w in at.warning)
     assert first.id not in [r.id for r in store(at).list()]
     at.run()
     assert not any("oldest" in w.value for w in at.warning)  # said once, when it happened
 
 
 def test_a_visitor_over_the_queue_limit_is_told_to_try_again(dataset_available, monkeypatch):
-    from pages import common
+    from ui import layout, resources
 
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_QUEUE", "1")
-    common._settings.clear()
-    common.training_queue.clear()
+    resources.settings_from_env.clear()
+    resources.training_queue.clear()
     try:
         sessions = [open_page("train") for _ in range(3)]
         for at in sessions:
@@ -392,5 +392,5 @@ def test_a_visitor_over_the_queue_limit_is_told_to_try_again(dataset_available, 
             at.session_state["training"]["job"].stop()
         finish_training(sessions[0])
     finally:
-        common._settings.clear()
-        common.training_queue.clear()
+        resources.settings_from_env.clear()
+        resources.training_queue.clear()

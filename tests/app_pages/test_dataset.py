@@ -1,5 +1,5 @@
-"""pages/dataset.py under AppTest: its widgets and charts, filters, jumps and the split switch."""
-from tests.pages.conftest import assert_clean, open_page, texts
+"""app_pages/dataset.py under AppTest: its widgets and charts, filters, jumps and the split switch."""
+from tests.app_pages.conftest import assert_clean, open_page, texts
 
 
 def test_dataset_page_renders_its_widgets_and_charts(dataset_available):

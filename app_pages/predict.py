@@ -8,9 +8,9 @@ from model import CLASSES
 from model.classes import a_or_an
 from model.checkpoint import CheckpointError
 from model.imageio import ImageError
-from pages import common, figures
+from ui import dataset_box, figures, layout, pictures, resources, session
 
-common.header("Predict", "Show the model a garment. It shrinks the picture to 28×28 like the dataset, scores it against "
+layout.header("Predict", "Show the model a garment. It shrinks the picture to 28×28 like the dataset, scores it against "
                          "the ten templates and turns the scores into probabilities with softmax.")
 
 
@@ -35,21 +35,21 @@ def _shipped():
     models, errors = {}, []
     for name in SHIPPED:
         try:
-            models[name] = common.pretrained(name)
+            models[name] = resources.pretrained(name)
         except CheckpointError as error:
             errors.append(f"The shipped model '{name}' can't be used: {error}")
     return models, errors
 
 
 shipped, shipped_errors = _shipped()
-store = common.run_store()
-common.collect_finished_job()
+store = session.run_store()
+session.collect_finished_job()
 records = store.list()
 options = [f"pretrained:{name}" for name in shipped] + [f"run:{r.id}" for r in records] + ["upload"]
 if st.session_state.get("predict_model") not in options:
     st.session_state.predict_model = options[0]
 chooser = st.radio if len(options) <= 7 else st.selectbox  # more than four saved runs get a menu
-shown = common.plain if chooser is st.radio else str  # radio options are markdown, a menu's are text
+shown = layout.plain if chooser is st.radio else str  # radio options are markdown, a menu's are text
 names = {f"run:{r.id}": f"Run: {shown(r.name)}" for r in records}
 for name, model in shipped.items():
     names[f"pretrained:{name}"] = SHIPPED[name].format(acc=f"{model.metadata.get('test_acc', 0):.1%}")
@@ -80,7 +80,7 @@ with st.sidebar:
             try:
                 classifier = checkpoint.from_bytes(upload.getvalue())
                 acc = classifier.metadata.get("test_acc")
-                st.success(f"Loaded {common.plain(upload.name)}" + (f" ({acc:.1%} on the test set)." if acc else "."))
+                st.success(f"Loaded {layout.plain(upload.name)}" + (f" ({acc:.1%} on the test set)." if acc else "."))
             except CheckpointError as error:
                 st.error(str(error))
 
@@ -100,7 +100,7 @@ def show_answer(probabilities: np.ndarray, true_label: int | None = None, note: 
     order = np.argsort(-probabilities)
     top, second = int(order[0]), int(order[1])
     with st.container(key="prediction"):
-        st.markdown(f"#### Prediction: **{common.class_name(top)}**")
+        st.markdown(f"#### Prediction: **{layout.class_name(top)}**")
         line = (f"{probabilities[top]:.0%} confident, {confidence_words(probabilities[top])}. "
                 f"Runner-up: {CLASSES[second]} ({probabilities[second]:.0%}).")
         if true_label is not None:
@@ -124,7 +124,7 @@ def square(picture, fill=None) -> np.ndarray:
     out = np.empty((side, side) + picture.shape[2:], dtype=picture.dtype)
     out[...] = fill
     out[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = picture
-    return common.enlarge(out, max(1, 140 // side)) if side < 140 else out
+    return pictures.enlarge(out, max(1, 140 // side)) if side < 140 else out
 
 
 def show_steps(steps) -> None:
@@ -141,8 +141,8 @@ def show_why(image28: np.ndarray, probabilities: np.ndarray) -> None:
     logit = float(contributions.sum() + classifier.bias[label])
     st.markdown(f"**Why {CLASSES[label]}? Each pixel's contribution to its score**")
     c1, c2, c3 = st.columns([1, 1, 1.5], vertical_alignment="center")
-    c1.image(common.enlarge(image28, 6), caption="the 28×28 input x", width="stretch")
-    c2.image(common.enlarge(common.diverging(classifier.templates()[label]), 6),
+    c1.image(pictures.enlarge(image28, 6), caption="the 28×28 input x", width="stretch")
+    c2.image(pictures.enlarge(pictures.diverging(classifier.templates()[label]), 6),
              caption=f"the {CLASSES[label]} template (its 784 weights)", width="stretch")
     c3.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
                     key="contributions")
@@ -218,7 +218,7 @@ def below(prediction) -> None:
 
 # --- the four inputs ---------------------------------------------------------------------------
 
-have_dataset = common.dataset_notice("Predict still works: draw, upload or photograph a garment "
+have_dataset = dataset_box.dataset_notice("Predict still works: draw, upload or photograph a garment "
                                      "(only the random test images need the dataset).")
 mode = st.segmented_control("Input", ["Draw", "Upload", "Camera", "Test image"], default="Draw", key="predict_input",
                             required=True, label_visibility="collapsed",
@@ -312,7 +312,7 @@ elif mode in ("Upload", "Camera"):
                 show_prediction(prediction, took)
     below(prediction)
 else:
-    data = common.dataset() if have_dataset else None
+    data = dataset_box.dataset() if have_dataset else None
     if data is None:
         st.info("Random test images come from Fashion-MNIST, which is not on this server (see above).",
                 icon=":material/dataset:")
@@ -326,7 +326,7 @@ else:
             st.session_state.test_index = int(np.random.default_rng().integers(len(images)))
         index = st.session_state.test_index
         image28 = images[index]
-        st.image(common.enlarge(image28, 8), caption=f"Test image #{index}: {a_or_an(CLASSES[labels[index]])}", width=224)
+        st.image(pictures.enlarge(image28, 8), caption=f"Test image #{index}: {a_or_an(CLASSES[labels[index]])}", width=224)
         st.caption("Test images are already 28×28 Fashion-MNIST pictures: the model reads them as they are.")
     started = time.perf_counter()
     probabilities = classifier.predict_proba(image28[None])[0]
@@ -337,4 +337,4 @@ else:
                     f"Classified on the server in {took:.0f} ms.")
     show_why(image28, probabilities)
 
-common.warm_up()
+resources.warm_up()

@@ -1,11 +1,11 @@
-"""pages/predict.py under AppTest: the two shipped models, a random test image, uploads and
+"""app_pages/predict.py under AppTest: the two shipped models, a random test image, uploads and
 their crop box, the camera, checkpoints, a run from Train, and Predict without the dataset."""
 import io
 
 import numpy as np
 from PIL import Image
 
-from tests.pages.conftest import assert_clean, finish_training, open_page, store, texts
+from tests.app_pages.conftest import assert_clean, finish_training, open_page, store, texts
 
 
 def png(array: np.ndarray) -> bytes:

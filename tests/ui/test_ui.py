@@ -1,8 +1,8 @@
-"""pages/common.py under AppTest: the warm-up, the missing-dataset box every page shows,
-start-up without torch, and saving a finished training's run."""
+"""The ui package under AppTest: the warm-up (ui.resources), the missing-dataset box every page
+shows (ui.dataset_box), start-up without torch, and saving a finished training's run (ui.session)."""
 import pytest
 
-from tests.pages.conftest import ROOT, assert_clean, open_page, store
+from tests.app_pages.conftest import ROOT, assert_clean, open_page, store
 
 
 def test_the_warm_up_loads_torch_but_not_the_optimizers_compiler_and_freezes_the_heap():
@@ -10,7 +10,7 @@ def test_the_warm_up_loads_torch_but_not_the_optimizers_compiler_and_freezes_the
     import sys
 
     # In a fresh interpreter: what the warm-up imports is what an idle server carries.
-    code = ("import gc, sys; from pages.common import warm_up_work; warm_up_work(); "
+    code = ("import gc, sys; from ui.resources import warm_up_work; warm_up_work(); "
             "print('torch' in sys.modules, 'torch._dynamo' in sys.modules, 'pandas' in sys.modules, "
             "gc.get_freeze_count(), len(gc.get_objects()))")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -43,12 +43,12 @@ def test_the_first_page_imports_neither_torch_nor_torchvision():
     code = f"""
 import sys
 from streamlit.testing.v1 import AppTest
-import pages.common as common
-common.warm_up = lambda: None
+from ui import resources
+resources.warm_up = lambda: None
 at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60)
 at.run()
 assert not at.exception, at.exception
-at.switch_page("pages/predict.py").run()
+at.switch_page("app_pages/predict.py").run()
 assert not at.exception, at.exception
 print(sorted(m for m in ("torch", "torchvision") if m in sys.modules))
 """
@@ -67,14 +67,14 @@ def test_a_click_that_interrupts_saving_a_finished_run_neither_loses_nor_doubles
     from streamlit.runtime.scriptrunner import script_runner
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-    from pages import common
+    from ui import resources
 
     at = open_page("train", cfg_epochs=1)
     at.button(key="start").click().run()
     assert at.session_state["training"]["job"].wait(120)
 
     clicked = []
-    evaluate, yield_point = common.evaluate, script_runner.ScriptRunner._maybe_handle_execution_control_request
+    evaluate, yield_point = resources.evaluate, script_runner.ScriptRunner._maybe_handle_execution_control_request
 
     def evaluate_then_click(classifier):
         result = evaluate(classifier)
@@ -88,7 +88,7 @@ def test_a_click_that_interrupts_saving_a_finished_run_neither_loses_nor_doubles
         return yield_point(self)
 
     with monkeypatch.context() as patch:
-        patch.setattr(common, "evaluate", evaluate_then_click)
+        patch.setattr(resources, "evaluate", evaluate_then_click)
         patch.setattr(script_runner.ScriptRunner, "_maybe_handle_execution_control_request",
                       stop_at_the_first_yield_after_the_click)
         at.run()  # the interrupted run

@@ -1,0 +1,1 @@
+"""The app's shared code (pages -> ui -> model): one job per module."""

@@ -1,0 +1,79 @@
+"""What every page looks like: the header (and, while this session trains, a line about it),
+plain text for markdown places, tables, class names and where each page lives."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import streamlit as st
+
+from model import CLASSES, CLASSES_ZH
+from model.jobs import Status
+from ui.session import training_slot
+
+PAGES = {"home": "app_pages/home.py", "dataset": "app_pages/dataset.py", "train": "app_pages/train.py",
+         "predict": "app_pages/predict.py"}
+
+
+def class_name(label: int, chinese: bool = True) -> str:
+    return f"{CLASSES[label]} ({CLASSES_ZH[label]})" if chinese else CLASSES[label]
+
+_CSS = """<style>
+[data-testid="stMainBlockContainer"] {padding-top: 3rem;}
+</style>"""
+
+
+def header(title: str, lead: str, watch_training: bool = True) -> None:
+    """The same header on every page: a title and one line on what the page teaches. While this
+    session trains, every page tells the queue someone is still here (the Train page does so
+    from its live view: `watch_training=False`)."""
+    st.html(_CSS)
+    st.title(title)
+    st.markdown(f"<p style='font-size:1.05rem;color:#5f6368;margin-top:-0.6rem'>{lead}</p>",
+                unsafe_allow_html=True)
+    job = training_slot().get("job")
+    if job is not None and not job.finished:
+        job.touch()
+        if watch_training:
+            training_in_background(job)
+
+@st.fragment(run_every=2)
+def training_in_background(job) -> None:
+    """A line about this session's training while another page is open; its polls keep the job
+    from being taken for abandoned (model.jobs) while the learner is here."""
+    job.touch()
+    snap = job.snapshot()
+    if job.finished:
+        st.rerun()  # the whole page, without this line: the run is saved and listed
+    if snap.status is Status.QUEUED:
+        st.caption(f"Your training is number {snap.position} in line; it starts by itself. Open Train to watch it.")
+    elif snap.status is Status.RUNNING:
+        st.caption(f"Your training is running in the background ({snap.fraction:.0%}). Open Train to watch it.")
+
+
+def plain(text) -> str:
+    """`text` for a markdown context, shown exactly as typed: every mark that can start markup
+    is backslash-escaped, so a run or file name can't become a link, an image the browser
+    fetches, HTML, maths, emphasis or a colour; line breaks and control characters become
+    spaces, so it stays on one line (where list and heading marks would need a line start)."""
+    out = []
+    for char in str(text):
+        if char in _PUNCTUATION:
+            out.append("\\" + char)
+        elif char in "\r\n\t" or unicodedata.category(char) in ("Cc", "Cf"):
+            out.append(" ")
+        else:
+            out.append(char)
+    # Markdown links bare URLs and e-mail addresses after escapes are resolved; an invisible
+    # word joiner inside "http:", "www." and "@" keeps them text.
+    return _AUTOLINK.sub("\u2060", "".join(out))
+
+_PUNCTUATION = frozenset("\\`*_{}[]()<>#!|~$:")
+
+_AUTOLINK = re.compile(r"(?i)(?<=https)(?=\\:)|(?<=http)(?=\\:)|(?<=ftp)(?=\\:)|(?<=mailto)(?=\\:)|(?<=www)(?=\.)|(?<=@)")
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub-style table; every cell is plain text, so a run name can't break the layout."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(plain(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,137 @@
+"""Process-wide things, cached once per server and never mutated: the dataset (read-only
+arrays), its tensors and statistics, the shipped models, the settings, the training queue and
+the warm-up. What a user makes lives in their session (ui/session.py).
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+
+import numpy as np
+import streamlit as st
+
+from model import analysis
+from model import data as fmnist
+
+
+@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
+def dataset_split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = fmnist.load_split_numpy(split)
+    images.flags.writeable = False  # shared by every session: nobody may change it
+    labels.flags.writeable = False
+    return images, labels
+
+@st.cache_resource(show_spinner="Preparing the training data…")
+def training_tensors():
+    """The dataset as torch tensors sharing the cached arrays' memory (imports torch)."""
+    import warnings
+
+    import torch
+
+    out = []
+    for split in fmnist.SPLITS:
+        images, labels = dataset_split(split)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # read-only on purpose; training never writes
+            out += [torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))]
+    return tuple(out)
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def class_means(split: str) -> np.ndarray:
+    return analysis.class_means(*dataset_split(split))
+
+def class_counts(split: str) -> np.ndarray:
+    """How many images of each class the split holds."""
+    return np.bincount(dataset_split(split)[1], minlength=10)
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def pixel_histogram(split: str, label: int | None) -> np.ndarray:
+    images, labels = dataset_split(split)
+    return analysis.pixel_histogram(images if label is None else images[labels == label])
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pca_projection(split: str, n: int = 2000, seed: int = 0):
+    """(xy [n, 2], labels [n], indices [n], explained variance ratio [2]) for a random sample."""
+    images, labels = dataset_split(split)
+    xy, index, ratio = analysis.pca_2d(images, n, seed)
+    return xy, labels[index], index, ratio
+
+def evaluate(classifier) -> "analysis.Evaluation":
+    """A model on the whole test set (model.analysis)."""
+    return analysis.evaluate(classifier, *dataset_split("test"))
+
+@st.cache_resource(show_spinner=False)
+def pretrained(name: str = "best"):
+    """A shipped model, model/pretrained/<name>.safetensors: "best" (the test-set champion) or
+    "robust" (for drawings and photos). Raises model.checkpoint.CheckpointError if it is missing
+    or damaged."""
+    from model import checkpoint
+
+    classifier = checkpoint.load(checkpoint.PRETRAINED.with_name(f"{name}.safetensors"))
+    classifier.weight.flags.writeable = False
+    return classifier
+
+@st.cache_resource(show_spinner=False)
+def settings_from_env():
+    from model.settings import load_settings
+
+    return load_settings()
+
+def settings():
+    """Deployment settings from SOFTMAX_STUDIO_* env vars; a bad value is shown, and defaults used."""
+    from model.settings import Settings
+
+    try:
+        return settings_from_env()
+    except ValueError as error:
+        st.warning(f"A server setting is invalid, so the defaults are used: {error}")
+        return Settings()
+
+@st.cache_resource(show_spinner=False)
+def training_queue():
+    """One queue per server process; each session keeps its own Job handles."""
+    from model.jobs import TrainingQueue
+
+    s = settings()
+    return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
+                         max_waiting=s.max_waiting, abandon_after=s.abandon_seconds, max_fused=s.max_fused)
+
+def warm_up_work() -> None:
+    """Import what the Train and Predict pages need and run one tiny training."""
+    import torch
+
+    from model.config import preset
+    from model.train import train
+
+    images = torch.zeros(512, 28, 28, dtype=torch.uint8)
+    labels = torch.arange(512) % 10
+    # Scratch only: a concise run's torch.optim imports torch._dynamo (~110 MB) that an idle
+    # server should not carry; the first concise training pays that once.
+    train(preset("lesson", epochs=1, impl="scratch"), images, labels, images, labels)
+    import safetensors.numpy  # noqa: F401 - checkpoints for the download button
+    # Not pandas (or anything else that libraries probe in sys.modules): plotly would find it
+    # half-imported while a page draws a chart, and fail.
+    # The modules just imported are ~270,000 objects that live as long as the server: move them
+    # out of the garbage collector's sight, or every full collection walks them all (0.14 s).
+    gc.freeze()
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Run warm_up_work in the background once the first page is up, so the Train page and
+    the first real training don't pay ~2-4 s of imports and first-call set-up."""
+    def work():
+        try:
+            warm_up_work()
+        except Exception:  # noqa: BLE001 - warming up is only an optimisation; say why it failed
+            logging.getLogger(__name__).warning("warm-up failed", exc_info=True)
+
+    thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+@st.cache_resource(show_spinner=False)
+def disk_store(root: str):
+    from model.runs import RunStore
+
+    return RunStore(root)

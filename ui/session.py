@@ -1,0 +1,76 @@
+"""This browser session's things: its training job, its run store, and saving a finished
+job's run exactly once (a click's rerun can stop a script at any Streamlit call)."""
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from model.data import DatasetError
+from ui import resources
+
+
+def run_store():
+    """Where finished runs live: on disk (settings.runs_dir, shared, kept across restarts)
+    when running locally; in this session only on a hosted server, or if the disk refused."""
+    from model.runs import MemoryRunStore
+
+    if runs_are_on_disk():
+        return resources.disk_store(str(resources.settings().runs_dir))
+    if "run_store" not in st.session_state:
+        st.session_state.run_store = MemoryRunStore()
+    return st.session_state.run_store
+
+def runs_are_on_disk() -> bool:
+    return not resources.settings().hosted and "runs_disk_error" not in st.session_state
+
+def training_slot() -> dict:
+    """This session's training job, as slot["job"].
+
+    A click's rerun can stop a script at any Streamlit call, st.session_state included. The
+    slot is a plain dict fetched before a job is submitted, so keeping the job in it is no
+    Streamlit call: a click can't land between the two and leave a training nobody holds."""
+    return st.session_state.setdefault("training", {})
+
+def collect_finished_job():
+    """If this session's training job has finished, save its run (once). Returns the job.
+
+    Everything that touches session state comes before the save, and after it only plain
+    dicts are changed: the run can't be lost (marked saved, never saved) or saved twice."""
+    job = training_slot().get("job")
+    saved = st.session_state.setdefault("saved_jobs", {})  # job id -> run id (None: nothing to save)
+    if job is None or not job.finished or job.id in saved:
+        return job
+    if job.result is None:  # cancelled in line, or failed before it learned anything
+        saved[job.id] = None
+        return job
+    points, evaluations = st.session_state.setdefault("run_points", {}), st.session_state.setdefault("evaluations", {})
+    notices = run_notices()
+    store = run_store()
+    classifier = job.result.classifier()
+    try:
+        evaluation = resources.evaluate(classifier)  # its confusion matrix and mistakes, for the results
+    except DatasetError:
+        evaluation = None
+    try:
+        record = store.save(classifier)  # named from its metadata (model.runs.default_name)
+    except Exception as error:  # noqa: BLE001 - a full disk, a refused file: keep the run in this session instead
+        logging.getLogger(__name__).warning("saving run of job %s failed", job.id, exc_info=True)
+        st.session_state.runs_disk_error = f"{resources.settings().runs_dir}: {getattr(error, 'strerror', None) or error}"
+        store = run_store()
+        record = store.save(classifier)
+    saved[job.id] = record.id  # no Streamlit call between the save and this line
+    notices["evicted"] = [old.name for old in store.evicted]
+    points[record.id] = job.snapshot().points
+    if evaluation is not None:
+        evaluations[record.id] = evaluation
+    st.session_state.selected_run = record.id
+    return job
+
+def run_notices() -> dict:
+    """What the last save did that the user must be told: {"evicted": names of runs it removed}."""
+    return st.session_state.setdefault("run_notices", {})
+
+def job_saved(job) -> bool:
+    """Whether collect_finished_job has dealt with this job."""
+    return job.id in st.session_state.get("saved_jobs", {})

@@ -10,12 +10,6 @@ from model.checkpoint import CheckpointError
 from model.imageio import ImageError
 from ui import dataset_box, figures, layout, pictures, resources, session
 
-layout.header("Predict", "Show the model a garment. It shrinks the picture to 28×28 like the dataset, scores it against "
-                         "the ten templates and turns the scores into probabilities with softmax.")
-
-
-# --- which model ---------------------------------------------------------------------------
-
 # The models that ship with the app, the default first, and how each is listed ({acc}: its test accuracy).
 SHIPPED = {"robust": "Robust — for drawings and photos ({acc} on the test set)",
            "best": "Best on the test set ({acc})"}
@@ -29,6 +23,26 @@ IN_USE = {
             "often; the robust model (the default) is made for those.",
 }
 
+# streamlit-drawable-canvas waits 200 ms after a stroke before it sends the drawing (a fixed
+# debounce in its frontend). This helper presses the canvas's own "Update the app with this
+# drawing" toolbar button the moment a stroke ends, which sends at once and cancels the wait.
+# Without it (say the toolbar changes) drawings still arrive, 200 ms later.
+SEND_ON_STROKE_END = st.components.v2.component("softmax_studio.send_on_stroke_end", js="""
+export default function () {
+  if (window.__softmaxStudioSendOnStrokeEnd) return;
+  window.__softmaxStudioSendOnStrokeEnd = true;
+  const selector = 'button[aria-label="Update the app with this drawing"]';
+  document.addEventListener('pointerup', (event) => {
+    const path = event.composedPath();
+    if (!path.some((node) => node.classList && node.classList.contains('upper-canvas'))) return;
+    for (const node of path) {
+      const button = node.querySelector && node.querySelector(selector);
+      if (button) { setTimeout(() => button.click(), 0); return; }
+    }
+  }, true);
+}
+""")
+
 
 def _shipped():
     """({name: classifier} of the shipped models that load, [why each other one can't be used])."""
@@ -41,53 +55,48 @@ def _shipped():
     return models, errors
 
 
-shipped, shipped_errors = _shipped()
-store = session.run_store()
-session.collect_finished_job()
-records = store.list()
-options = [f"pretrained:{name}" for name in shipped] + [f"run:{r.id}" for r in records] + ["upload"]
-if st.session_state.get("predict_model") not in options:
-    st.session_state.predict_model = options[0]
-chooser = st.radio if len(options) <= 7 else st.selectbox  # more than four saved runs get a menu
-shown = layout.plain if chooser is st.radio else str  # radio options are markdown, a menu's are text
-names = {f"run:{r.id}": f"Run: {shown(r.name)}" for r in records}
-for name, model in shipped.items():
-    names[f"pretrained:{name}"] = SHIPPED[name].format(acc=f"{model.metadata.get('test_acc', 0):.1%}")
-names["upload"] = "Upload a checkpoint…"
+def choose_model(shipped: dict, shipped_errors: list[str], store):
+    """The sidebar's model picker: a shipped model, a saved run or an uploaded checkpoint; None until one loads."""
+    records = store.list()
+    options = [f"pretrained:{name}" for name in shipped] + [f"run:{r.id}" for r in records] + ["upload"]
+    if st.session_state.get("predict_model") not in options:
+        st.session_state.predict_model = options[0]
+    chooser = st.radio if len(options) <= 7 else st.selectbox  # more than four saved runs get a menu
+    shown = layout.plain if chooser is st.radio else str  # radio options are markdown, a menu's are text
+    names = {f"run:{r.id}": f"Run: {shown(r.name)}" for r in records}
+    for name, model in shipped.items():
+        names[f"pretrained:{name}"] = SHIPPED[name].format(acc=f"{model.metadata.get('test_acc', 0):.1%}")
+    names["upload"] = "Upload a checkpoint…"
 
-with st.sidebar:
-    st.header("Model")
-    choice = chooser("Which model predicts", options, key="predict_model", format_func=names.get,
-                     help="Two models ship with the app: the robust one (the default) and the `best` preset. "
-                          "Runs you train on the Train page appear here too.")
-    for error in shipped_errors:
-        st.warning(error)
-    classifier = None
-    if choice.startswith("pretrained:"):
-        classifier = shipped[choice.removeprefix("pretrained:")]
-        st.caption(IN_USE[choice.removeprefix("pretrained:")])
-    elif choice.startswith("run:"):
-        try:
-            classifier = store.load_classifier(choice[4:])
-        except Exception as error:  # noqa: BLE001 - a damaged or deleted run is a message
-            st.error(f"This run can't be loaded: {error}")
-    else:
-        upload = st.file_uploader("A .safetensors checkpoint from the Train page", type=["safetensors"],
-                                  key="checkpoint_upload")
-        if upload is not None:
-            from model import checkpoint
-
+    with st.sidebar:
+        st.header("Model")
+        choice = chooser("Which model predicts", options, key="predict_model", format_func=names.get,
+                         help="Two models ship with the app: the robust one (the default) and the `best` preset. "
+                              "Runs you train on the Train page appear here too.")
+        for error in shipped_errors:
+            st.warning(error)
+        classifier = None
+        if choice.startswith("pretrained:"):
+            classifier = shipped[choice.removeprefix("pretrained:")]
+            st.caption(IN_USE[choice.removeprefix("pretrained:")])
+        elif choice.startswith("run:"):
             try:
-                classifier = checkpoint.from_bytes(upload.getvalue())
-                acc = classifier.metadata.get("test_acc")
-                st.success(f"Loaded {layout.plain(upload.name)}" + (f" ({acc:.1%} on the test set)." if acc else "."))
-            except CheckpointError as error:
-                st.error(str(error))
+                classifier = store.load_classifier(choice[4:])
+            except Exception as error:  # noqa: BLE001 - a damaged or deleted run is a message
+                st.error(f"This run can't be loaded: {error}")
+        else:
+            upload = st.file_uploader("A .safetensors checkpoint from the Train page", type=["safetensors"],
+                                      key="checkpoint_upload")
+            if upload is not None:
+                from model import checkpoint
 
-if classifier is None:
-    st.info("Choose a model in the sidebar: a shipped one, one you trained, or a checkpoint file.",
-            icon=":material/arrow_back:")
-    st.stop()
+                try:
+                    classifier = checkpoint.from_bytes(upload.getvalue())
+                    acc = classifier.metadata.get("test_acc")
+                    st.success(f"Loaded {layout.plain(upload.name)}" + (f" ({acc:.1%} on the test set)." if acc else "."))
+                except CheckpointError as error:
+                    st.error(str(error))
+    return classifier
 
 
 # --- showing a prediction --------------------------------------------------------------------
@@ -135,7 +144,7 @@ def show_steps(steps) -> None:
         col.image(square(picture, None if i < 2 else 0), caption=name, width="stretch")
 
 
-def show_why(image28: np.ndarray, probabilities: np.ndarray) -> None:
+def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None:
     label = int(np.argmax(probabilities))
     contributions = classifier.contributions(image28, label)
     logit = float(contributions.sum() + classifier.bias[label])
@@ -174,7 +183,7 @@ def attempt(work):
     return None, 0.0
 
 
-def predict_bytes(data: bytes):
+def predict_bytes(classifier, data: bytes):
     """(Prediction or None, seconds) for a file's bytes."""
     from model.predict import predict_bytes
 
@@ -210,46 +219,22 @@ def two_columns():
     return st.columns([1, 1.25], gap="large")
 
 
-def below(prediction) -> None:
+def below(classifier, prediction) -> None:
     if prediction is not None and not prediction.empty:
         show_steps(prediction.preprocessed.steps)
-        show_why(prediction.preprocessed.image28, prediction.probabilities)
+        show_why(classifier, prediction.preprocessed.image28, prediction.probabilities)
 
 
-# --- the four inputs ---------------------------------------------------------------------------
-
-have_dataset = dataset_box.dataset_notice("Predict still works: draw, upload or photograph a garment "
-                                     "(only the random test images need the dataset).")
-mode = st.segmented_control("Input", ["Draw", "Upload", "Camera", "Test image"], default="Draw", key="predict_input",
-                            required=True, label_visibility="collapsed",
-                            format_func={"Draw": ":material/draw: Draw", "Upload": ":material/upload: Upload",
-                                         "Camera": ":material/photo_camera: Camera",
-                                         "Test image": ":material/casino: Test image"}.get)
-
-
-# streamlit-drawable-canvas waits 200 ms after a stroke before it sends the drawing (a fixed
-# debounce in its frontend). This helper presses the canvas's own "Update the app with this
-# drawing" toolbar button the moment a stroke ends, which sends at once and cancels the wait.
-# Without it (say the toolbar changes) drawings still arrive, 200 ms later.
-SEND_ON_STROKE_END = st.components.v2.component("softmax_studio.send_on_stroke_end", js="""
-export default function () {
-  if (window.__softmaxStudioSendOnStrokeEnd) return;
-  window.__softmaxStudioSendOnStrokeEnd = true;
-  const selector = 'button[aria-label="Update the app with this drawing"]';
-  document.addEventListener('pointerup', (event) => {
-    const path = event.composedPath();
-    if (!path.some((node) => node.classList && node.classList.contains('upper-canvas'))) return;
-    for (const node of path) {
-      const button = node.querySelector && node.querySelector(selector);
-      if (button) { setTimeout(() => button.click(), 0); return; }
-    }
-  }, true);
-}
-""")
+def input_mode() -> str:
+    return st.segmented_control("Input", ["Draw", "Upload", "Camera", "Test image"], default="Draw", key="predict_input",
+                                required=True, label_visibility="collapsed",
+                                format_func={"Draw": ":material/draw: Draw", "Upload": ":material/upload: Upload",
+                                             "Camera": ":material/photo_camera: Camera",
+                                             "Test image": ":material/casino: Test image"}.get)
 
 
 @st.fragment
-def draw() -> None:
+def draw(classifier) -> None:
     """A fragment: a stroke reruns only this part, so the answer comes back fast."""
     from streamlit_drawable_canvas import st_canvas
 
@@ -275,16 +260,15 @@ def draw() -> None:
             st.info("Draw a garment on the black square: a T-shirt, trousers, a bag, a shoe…",
                     icon=":material/draw:")
         else:
-            prediction, took = predict_bytes(canvas.image_bytes)
+            prediction, took = predict_bytes(classifier, canvas.image_bytes)
             if prediction is not None:
                 show_prediction(prediction, took, what=f"Your drawing ({len(objects)} stroke"
                                                        f"{'s' if len(objects) != 1 else ''})")
-    below(prediction)
+    below(classifier, prediction)
 
 
-if mode == "Draw":
-    draw()
-elif mode in ("Upload", "Camera"):
+def upload_or_camera(classifier, mode: str) -> None:
+    """A file or a camera shot, cropped to one garment, then its prediction."""
     left, right = two_columns()
     with left:
         if mode == "Upload":
@@ -310,13 +294,16 @@ elif mode in ("Upload", "Camera"):
             prediction, took = attempt(lambda: predict_image(classifier, picture))
             if prediction is not None:
                 show_prediction(prediction, took)
-    below(prediction)
-else:
+    below(classifier, prediction)
+
+
+def test_image(classifier, have_dataset: bool) -> None:
+    """A random Fashion-MNIST test image, read as it is, with its true class."""
     data = dataset_box.dataset() if have_dataset else None
     if data is None:
         st.info("Random test images come from Fashion-MNIST, which is not on this server (see above).",
                 icon=":material/dataset:")
-        st.stop()
+        return
     images, labels = data["test"]
     if "test_index" not in st.session_state:
         st.session_state.test_index = int(np.random.default_rng().integers(len(images)))
@@ -328,13 +315,35 @@ else:
         image28 = images[index]
         st.image(pictures.enlarge(image28, 8), caption=f"Test image #{index}: {a_or_an(CLASSES[labels[index]])}", width=224)
         st.caption("Test images are already 28×28 Fashion-MNIST pictures: the model reads them as they are.")
+    from model.predict import predict_dataset_image
+
     started = time.perf_counter()
-    probabilities = classifier.predict_proba(image28[None])[0]
+    prediction = predict_dataset_image(classifier, image28)
     with right:
         took = (time.perf_counter() - started) * 1000
-        show_answer(probabilities, true_label=int(labels[index]),
+        show_answer(prediction.probabilities, true_label=int(labels[index]),
                     note=f"Classified on the server in {took:.1f} ms." if took < 10 else
                     f"Classified on the server in {took:.0f} ms.")
-    show_why(image28, probabilities)
+    show_why(classifier, image28, prediction.probabilities)
 
+
+layout.header("Predict", "Show the model a garment. It shrinks the picture to 28×28 like the dataset, scores it against "
+                         "the ten templates and turns the scores into probabilities with softmax.")
+shipped, shipped_errors = _shipped()
+store = session.run_store()
+session.collect_finished_job()
+classifier = choose_model(shipped, shipped_errors, store)
+if classifier is None:
+    st.info("Choose a model in the sidebar: a shipped one, one you trained, or a checkpoint file.",
+            icon=":material/arrow_back:")
+    st.stop()
+have_dataset = dataset_box.dataset_notice("Predict still works: draw, upload or photograph a garment "
+                                     "(only the random test images need the dataset).")
+mode = input_mode()
+if mode == "Draw":
+    draw(classifier)
+elif mode in ("Upload", "Camera"):
+    upload_or_camera(classifier, mode)
+else:
+    test_image(classifier, have_dataset)
 resources.warm_up()

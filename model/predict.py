@@ -41,7 +41,16 @@ class Prediction:
 
 def predict_image(classifier: LinearClassifier, image: Image.Image) -> Prediction:
     """A PIL picture (a decoded upload, a canvas drawing) -> Prediction."""
-    prep = preprocess(image)
+    return _classify(classifier, preprocess(image))
+
+
+def predict_dataset_image(classifier: LinearClassifier, image28: np.ndarray) -> Prediction:
+    """A Fashion-MNIST image (uint8 [28, 28]) -> Prediction: it is dataset-made already, so the
+    model reads it as it is."""
+    return _classify(classifier, Preprocessed(np.asarray(image28, dtype=np.uint8), [("final 28x28", image28)]))
+
+
+def _classify(classifier: LinearClassifier, prep: Preprocessed) -> Prediction:
     if prep.empty:
         return Prediction(None, None, None, 0.0, prep)
     probabilities = classifier.predict_proba(prep.image28[None])[0].astype(np.float64)

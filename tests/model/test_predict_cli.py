@@ -160,3 +160,14 @@ def test_predict_file_refuses_a_huge_file_before_reading_it(tmp_path, monkeypatc
     monkeypatch.setattr(predict.Path, "read_bytes", lambda self: pytest.fail("read a file over the limit"))
     with pytest.raises(ImageError, match="limit is"):
         predict.predict_file(None, big)
+
+
+def test_a_dataset_image_is_read_as_it_is(test_data):
+    from model import checkpoint
+    from model.predict import predict_dataset_image
+
+    model = checkpoint.load()
+    images, labels = test_data[0].numpy(), test_data[1].numpy()
+    answers = [predict_dataset_image(model, images[i]) for i in range(200)]
+    assert [a.label for a in answers] == list(model.predict(images[:200]))
+    assert all(np.isclose(a.probabilities.sum(), 1) and a.confidence == a.probabilities.max() for a in answers)

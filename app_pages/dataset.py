@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
-from model.classes import a_or_an
+from model.files.classes import a_or_an
 from ui import dataset_box, figures, layout, pictures, resources
 
 GRID = 32  # images per page of the browser

@@ -45,7 +45,7 @@ def overflow_demo() -> None:
     if st.toggle("Try it", key="overflow_demo"):
         import torch
 
-        from model.scratch import softmax, softmax_naive
+        from model.lesson.scratch import softmax, softmax_naive
 
         scale = st.slider("Make the scores larger", 1, 50, 1, help="The scores are [1, 2, 3] times this number.")
         logits = torch.tensor([[1.0, 2.0, 3.0]]) * scale

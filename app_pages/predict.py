@@ -5,9 +5,9 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
-from model.classes import a_or_an
-from model.checkpoint import CheckpointError
-from model.imageio import ImageError
+from model.files.classes import a_or_an
+from model.files.checkpoint import CheckpointError
+from model.files.image_files import ImageError
 from ui import dataset_box, figures, layout, pictures, resources, session
 
 # The models that ship with the app, the default first, and how each is listed ({acc}: its test accuracy).
@@ -88,7 +88,7 @@ def choose_model(shipped: dict, shipped_errors: list[str], store):
             upload = st.file_uploader("A .safetensors checkpoint from the Train page", type=["safetensors"],
                                       key="checkpoint_upload")
             if upload is not None:
-                from model import checkpoint
+                from model.files import checkpoint
 
                 try:
                     classifier = checkpoint.from_bytes(upload.getvalue())
@@ -162,7 +162,7 @@ def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None
 
 
 def show_prediction(prediction, took: float, what: str = "The picture") -> None:
-    """A Prediction from model.predict: the answer, the preprocessing steps, and why."""
+    """A Prediction from model.files.predict: the answer, the preprocessing steps, and why."""
     if prediction.empty:
         st.info(prediction.message, icon=":material/info:")
         show_steps(prediction.preprocessed.steps)
@@ -185,7 +185,7 @@ def attempt(work):
 
 def predict_bytes(classifier, data: bytes):
     """(Prediction or None, seconds) for a file's bytes."""
-    from model.predict import predict_bytes
+    from model.files.predict import predict_bytes
 
     return attempt(lambda: predict_bytes(classifier, data))
 
@@ -199,7 +199,7 @@ def cropped(picture, key: str):
     from PIL import Image
     from streamlit_cropper import st_cropper
 
-    from model.imageio import to_rgb_or_l
+    from model.files.image_files import to_rgb_or_l
 
     width, height = picture.size
     scale = CROP_PREVIEW / max(width, height)
@@ -278,7 +278,7 @@ def upload_or_camera(classifier, mode: str) -> None:
             file = st.camera_input("Photograph one garment on a plain background", key="camera")
         picture = None
         if file is not None:
-            from model.imageio import decode_image
+            from model.files.image_files import decode_image
 
             picture, _ = attempt(lambda: decode_image(file.getvalue()))
             if picture is not None:
@@ -289,7 +289,7 @@ def upload_or_camera(classifier, mode: str) -> None:
             st.info("Works best with one garment, flat or hanging, on a plain background that differs from it.",
                     icon=":material/photo_camera:" if mode == "Camera" else ":material/upload:")
         elif picture is not None:
-            from model.predict import predict_image
+            from model.files.predict import predict_image
 
             prediction, took = attempt(lambda: predict_image(classifier, picture))
             if prediction is not None:
@@ -315,7 +315,7 @@ def test_image(classifier, have_dataset: bool) -> None:
         image28 = images[index]
         st.image(pictures.enlarge(image28, 8), caption=f"Test image #{index}: {a_or_an(CLASSES[labels[index]])}", width=224)
         st.caption("Test images are already 28×28 Fashion-MNIST pictures: the model reads them as they are.")
-    from model.predict import predict_dataset_image
+    from model.files.predict import predict_dataset_image
 
     started = time.perf_counter()
     prediction = predict_dataset_image(classifier, image28)

@@ -7,10 +7,10 @@ import numpy as np
 import streamlit as st
 
 from model import CLASSES
-from model.config import CHOICES, PRESETS, TrainConfig
-from model.jobs import FINISHED, QueueFull, Status
-from model.runs import RunError
-from model.settings import MAX_SEED, config_from_params, config_to_params
+from model.lesson.config import CHOICES, PRESETS, TrainConfig
+from model.service.jobs import FINISHED, QueueFull, Status
+from model.service.runs import RunError
+from model.service.settings import MAX_SEED, config_from_params, config_to_params
 from ui import dataset_box, figures, layout, pictures, resources, session
 
 FIELDS = [f.name for f in fields(TrainConfig)]
@@ -292,13 +292,13 @@ def results(record, classifier, store, test_data) -> None:
     st.caption("Caption: true class → predicted class (the model's confidence). A linear model can only weigh "
                "pixels, so garments with similar outlines fool it.")
 
-    from model import checkpoint
+    from model.files import checkpoint
 
     c1, c2, c3, _ = st.columns([1.3, 1.3, 1.3, 2])
     c1.download_button("Download model", checkpoint.to_bytes(classifier), file_name=f"softmax-{record.id}.safetensors",
                        mime="application/octet-stream", icon=":material/download:", key="download_model",
                        on_click="ignore", width="stretch",
-                       help="A .safetensors checkpoint; upload it on the Predict page, or load it with model.checkpoint.")
+                       help="A .safetensors checkpoint; upload it on the Predict page, or load it with model.files.checkpoint.")
     c2.download_button("Download metadata", json.dumps(meta, indent=1, default=str), key="download_meta",
                        file_name=f"softmax-{record.id}.json", mime="application/json", icon=":material/description:",
                        on_click="ignore", width="stretch")

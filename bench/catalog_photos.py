@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from model import checkpoint
-from model.data import load_split_numpy
-from model.predict import predict_bytes
+from model.files import checkpoint
+from model.files.data import load_split_numpy
+from model.files.predict import predict_bytes
 
 SLICES = {"tune": slice(0, 2000), "report": slice(2000, 10000)}
 TARGET_RATIO = 0.90

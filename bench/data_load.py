@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from model import data
+from model.files import data
 
 
 def timed(fn):

@@ -3,7 +3,7 @@
 The lesson: torchvision FashionMNIST + ToTensor, DataLoader(batch 256, shuffle, 4 workers),
 nn.Sequential(Flatten, Linear), SGD lr 0.1, trained by d2l's train_ch3 (per-batch loss and
 accuracy sums, a test evaluation through the DataLoader after each epoch). Ours: the `lesson`
-preset of model.train, which reports the same metrics. Last, the recipe's own steps with
+preset of model.lesson.train, which reports the same metrics. Last, the recipe's own steps with
 nothing else, which bounds what any loop keeping torch.nn + torch.optim can reach.
 
     python -m bench.lesson_speed              # 10 epochs each (~2 minutes on 2 cores)
@@ -18,16 +18,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from model.data import FILES, locate, load_split
-from model.config import preset
-from model.scratch import Accumulator, accuracy, evaluate_accuracy
-from model.train import train
+from model.files.data import FILES, locate, load_split
+from model.lesson.config import preset
+from model.lesson.scratch import Accumulator, accuracy, evaluate_accuracy
+from model.lesson.train import train
 
 
 # d2l's train_epoch_ch3 and train_ch3 (d2l/torch.py, v1.0.3), verbatim but for the Animator: it
 # draws an SVG into a Jupyter notebook after each epoch, which a script can't show; a print stands
 # in for it. Their helpers (Accumulator, accuracy, evaluate_accuracy) are the lesson's code that
-# model/scratch.py already holds. `pip install d2l` would pin old torch and numpy, so nothing is
+# model/lesson/scratch.py already holds. `pip install d2l` would pin old torch and numpy, so nothing is
 # imported from it.
 def train_epoch_ch3(net, train_iter, loss, updater):
     """The training loop defined in Chapter 3."""

@@ -40,7 +40,7 @@ from pathlib import Path
 from bench.appserver import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 from bench.streamlit_client import StreamlitClient
 
-from model.settings import load_settings
+from model.service.settings import load_settings
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 

@@ -40,8 +40,8 @@ def canvas_png() -> bytes:
 def server_side(repeats: int = 50) -> None:
     import plotly.io as pio
 
-    from model import checkpoint
-    from model.predict import predict_bytes
+    from model.files import checkpoint
+    from model.files.predict import predict_bytes
     from ui.figures import heatmap_figure, probability_figure
 
     classifier, data = checkpoint.load(), canvas_png()

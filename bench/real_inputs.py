@@ -15,7 +15,7 @@ Fashion-MNIST *test* images only; the model never trained on them. The kinds:
             Several canvas sizes, garment colours, lighting gradients, sensor noise and JPEG
             qualities (60-95).
 
-Every input goes the way an upload goes, `model.predict.predict_bytes(classifier, bytes)`, and
+Every input goes the way an upload goes, `model.files.predict.predict_bytes(classifier, bytes)`, and
 is scored against its label; "same garments as raw 28x28" is the model's accuracy on the very
 test images each row was made from, and "ratio" divides the two.
 
@@ -45,9 +45,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model import checkpoint  # noqa: E402
-from model.data import load_split_numpy  # noqa: E402
-from model.predict import predict_bytes  # noqa: E402
+from model.files import checkpoint  # noqa: E402
+from model.files.data import load_split_numpy  # noqa: E402
+from model.files.predict import predict_bytes  # noqa: E402
 
 SLICES = {"tune": range(0, 2000), "report": range(5000, 10000)}  # test-image indices; 2000-4999 unused
 DEFAULT_LIMIT = 150           # images per kind: all kinds in under 3 minutes on 2 free cores (166 s measured)

@@ -1,4 +1,4 @@
-"""A sweep of learning rates trained in one pass (model.fused) against one run alone, side by
+"""A sweep of learning rates trained in one pass (model.lesson.fused) against one run alone, side by
 side in one process, on the real Fashion-MNIST: the lesson preset, 10 epochs.
 
     .venv/bin/python -m bench.sweep_speed [--models 8] [--threads 1] [--repeats 3]
@@ -15,10 +15,10 @@ import time
 import numpy as np
 import torch
 
-from model.config import preset
-from model.data import load_split
-from model.fused import train_together
-from model.train import train
+from model.lesson.config import preset
+from model.files.data import load_split
+from model.lesson.fused import train_together
+from model.lesson.train import train
 
 
 def best_of(repeats: int, work) -> tuple[float, object]:

@@ -2,7 +2,7 @@
 
 Still one linear layer on the 784 pixels, trained like the `best` preset (Adam, cosine decay,
 standardised inputs), but on the training images plus augmented copies that look like what
-people bring (model/augment.py): mirrored garments (shoes that face right), filled silhouettes,
+people bring (model/files/augment.py): mirrored garments (shoes that face right), filled silhouettes,
 outline drawings (traced, or simplified the way people draw them), crops a little off, small
 tilts, other contrasts.
 
@@ -23,11 +23,11 @@ from dataclasses import asdict, replace
 import numpy as np
 import torch
 
-from model import augment, checkpoint
-from model.augment import Mix
-from model.config import PRESETS
-from model.data import load_split_numpy
-from model.train import train
+from model.files import augment, checkpoint
+from model.files.augment import Mix
+from model.lesson.config import PRESETS
+from model.files.data import load_split_numpy
+from model.lesson.train import train
 
 OUT = checkpoint.PRETRAINED.with_name("robust.safetensors")
 SEED = 0               # augmentation and training seed: the same seed, the same checkpoint

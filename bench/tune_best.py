@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from model.data import load_split
-from model.config import TrainConfig
-from model.train import train
+from model.files.data import load_split
+from model.lesson.config import TrainConfig
+from model.lesson.train import train
 
 BASE = TrainConfig(optimizer="adam", schedule="cosine", normalize="standardize", batch_size=256)
 # Augmentation (flips, 1-pixel shifts) was tried and cost 2-5 points of validation

@@ -101,9 +101,9 @@ def browser_times() -> None:
 
 
 def job_stop() -> None:
-    from model.data import load_split
-    from model.jobs import TrainingQueue
-    from model.config import preset
+    from model.files.data import load_split
+    from model.service.jobs import TrainingQueue
+    from model.lesson.config import preset
 
     data = (*load_split("train"), *load_split("test"))
     queue = TrainingQueue(max_running=1)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from model.settings import threads_per_training
+from model.service.settings import threads_per_training
 
 
 def busy_loop() -> None:

@@ -2,6 +2,6 @@
 
 Importing the package is cheap (no torch); submodules import torch when they need it.
 """
-from model.classes import CLASSES, CLASSES_ZH
+from model.files.classes import CLASSES, CLASSES_ZH
 
 __all__ = ["CLASSES", "CLASSES_ZH"]

@@ -1,5 +1,5 @@
 import sys
 
-from model.cli import main
+from model.service.cli import main
 
 sys.exit(main())

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from model.data import DatasetError, load_split
+from model.files.data import DatasetError, load_split
 
 
 def _load(split):
@@ -31,7 +31,7 @@ def test_data():
 @pytest.fixture(scope="session")
 def dataset_available():
     """Skip a test that needs Fashion-MNIST where it is missing (fail in CI), without loading torch."""
-    from model.data import locate
+    from model.files.data import locate
 
     try:
         locate("train"), locate("test")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from model import data as fmnist
-from model.data import DatasetError
+from model.files import data as fmnist
+from model.files.data import DatasetError
 from ui.resources import dataset_split
 
 

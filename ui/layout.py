@@ -8,7 +8,7 @@ import unicodedata
 import streamlit as st
 
 from model import CLASSES, CLASSES_ZH
-from model.jobs import Status
+from model.service.jobs import Status
 from ui.session import training_slot
 
 PAGES = {"home": "app_pages/home.py", "dataset": "app_pages/dataset.py", "train": "app_pages/train.py",
@@ -40,7 +40,7 @@ def header(title: str, lead: str, watch_training: bool = True) -> None:
 @st.fragment(run_every=2)
 def training_in_background(job) -> None:
     """A line about this session's training while another page is open; its polls keep the job
-    from being taken for abandoned (model.jobs) while the learner is here."""
+    from being taken for abandoned (model.service.jobs) while the learner is here."""
     job.touch()
     snap = job.snapshot()
     if job.finished:

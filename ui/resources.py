@@ -11,8 +11,8 @@ import threading
 import numpy as np
 import streamlit as st
 
-from model import analysis
-from model import data as fmnist
+from model.lesson import analysis
+from model.files import data as fmnist
 
 
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
@@ -58,15 +58,15 @@ def pca_projection(split: str, n: int = 2000, seed: int = 0):
     return xy, labels[index], index, ratio
 
 def evaluate(classifier) -> "analysis.Evaluation":
-    """A model on the whole test set (model.analysis)."""
+    """A model on the whole test set (model.lesson.analysis)."""
     return analysis.evaluate(classifier, *dataset_split("test"))
 
 @st.cache_resource(show_spinner=False)
 def pretrained(name: str = "best"):
     """A shipped model, model/pretrained/<name>.safetensors: "best" (the test-set champion) or
-    "robust" (for drawings and photos). Raises model.checkpoint.CheckpointError if it is missing
+    "robust" (for drawings and photos). Raises model.files.checkpoint.CheckpointError if it is missing
     or damaged."""
-    from model import checkpoint
+    from model.files import checkpoint
 
     classifier = checkpoint.load(checkpoint.PRETRAINED.with_name(f"{name}.safetensors"))
     classifier.weight.flags.writeable = False
@@ -74,13 +74,13 @@ def pretrained(name: str = "best"):
 
 @st.cache_resource(show_spinner=False)
 def settings_from_env():
-    from model.settings import load_settings
+    from model.service.settings import load_settings
 
     return load_settings()
 
 def settings():
     """Deployment settings from SOFTMAX_STUDIO_* env vars; a bad value is shown, and defaults used."""
-    from model.settings import Settings
+    from model.service.settings import Settings
 
     try:
         return settings_from_env()
@@ -91,7 +91,7 @@ def settings():
 @st.cache_resource(show_spinner=False)
 def training_queue():
     """One queue per server process; each session keeps its own Job handles."""
-    from model.jobs import TrainingQueue
+    from model.service.jobs import TrainingQueue
 
     s = settings()
     return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
@@ -101,8 +101,8 @@ def warm_up_work() -> None:
     """Import what the Train and Predict pages need and run one tiny training."""
     import torch
 
-    from model.config import preset
-    from model.train import train
+    from model.lesson.config import preset
+    from model.lesson.train import train
 
     images = torch.zeros(512, 28, 28, dtype=torch.uint8)
     labels = torch.arange(512) % 10
@@ -132,6 +132,6 @@ def warm_up() -> threading.Thread:
 
 @st.cache_resource(show_spinner=False)
 def disk_store(root: str):
-    from model.runs import RunStore
+    from model.service.runs import RunStore
 
     return RunStore(root)

@@ -6,14 +6,14 @@ import logging
 
 import streamlit as st
 
-from model.data import DatasetError
+from model.files.data import DatasetError
 from ui import resources
 
 
 def run_store():
     """Where finished runs live: on disk (settings.runs_dir, shared, kept across restarts)
     when running locally; in this session only on a hosted server, or if the disk refused."""
-    from model.runs import MemoryRunStore
+    from model.service.runs import MemoryRunStore
 
     if runs_are_on_disk():
         return resources.disk_store(str(resources.settings().runs_dir))
@@ -53,7 +53,7 @@ def collect_finished_job():
     except DatasetError:
         evaluation = None
     try:
-        record = store.save(classifier)  # named from its metadata (model.runs.default_name)
+        record = store.save(classifier)  # named from its metadata (model.service.runs.default_name)
     except Exception as error:  # noqa: BLE001 - a full disk, a refused file: keep the run in this session instead
         logging.getLogger(__name__).warning("saving run of job %s failed", job.id, exc_info=True)
         st.session_state.runs_disk_error = f"{resources.settings().runs_dir}: {getattr(error, 'strerror', None) or error}"

@@ -36,7 +36,7 @@ def store(at: AppTest):
     """The run store the app used: this session's (hosted) or the runs folder (local)."""
     import os
 
-    from model.runs import RunStore
+    from model.service.runs import RunStore
 
     if "run_store" in at.session_state:
         return at.session_state["run_store"]

@@ -25,7 +25,7 @@ def test_predict_page_renders_with_the_robust_model_and_says_so():
 
 
 def test_both_shipped_models_are_listed_with_their_test_accuracy():
-    from model import checkpoint
+    from model.files import checkpoint
 
     at = open_page("predict")
     robust, best = (checkpoint.load(checkpoint.PRETRAINED.with_name(f"{name}.safetensors")).metadata["test_acc"]
@@ -41,7 +41,7 @@ def test_both_shipped_models_are_listed_with_their_test_accuracy():
 
 def two_garments() -> bytes:
     """A 360x180 PNG: a test-set trouser on the left half, a bag on the right, dark on white."""
-    from model.data import load_split_numpy
+    from model.files.data import load_split_numpy
 
     images, labels = load_split_numpy("test")
     trouser, bag = (255 - images[np.flatnonzero(labels == k)[0]] for k in (1, 8))
@@ -80,7 +80,7 @@ def test_predict_a_random_test_image(dataset_available):
 
 
 def test_predict_an_upload_and_refuse_a_non_image(dataset_available):
-    from model.data import load_split_numpy
+    from model.files.data import load_split_numpy
 
     images, labels = load_split_numpy("test")
     trouser = images[np.flatnonzero(labels == 1)[0]]
@@ -96,7 +96,7 @@ def test_predict_an_upload_and_refuse_a_non_image(dataset_available):
 
 
 def test_predict_with_an_uploaded_checkpoint_or_a_broken_one(tmp_path):
-    from model import checkpoint
+    from model.files import checkpoint
 
     at = open_page("predict")
     at.radio(key="predict_model").set_value("upload").run()
@@ -140,7 +140,7 @@ def test_predict_still_works_without_the_dataset(no_dataset):
 
 
 def test_a_photo_from_the_camera_is_predicted(dataset_available):
-    from model.data import load_split_numpy
+    from model.files.data import load_split_numpy
 
     images, labels = load_split_numpy("test")
     bag = images[np.flatnonzero(labels == 8)[0]]

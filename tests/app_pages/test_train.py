@@ -25,7 +25,7 @@ def test_train_page_has_every_setting_and_the_presets(dataset_available):
     assert at.button(key="start").label == "Start training"
     at.selectbox(key="cfg_preset").set_value("best").run()
     assert_clean(at)
-    from model.config import PRESETS
+    from model.lesson.config import PRESETS
 
     best = PRESETS["best"]
     assert at.selectbox(key="cfg_optimizer").value == best.optimizer
@@ -72,7 +72,7 @@ def test_a_click_right_after_start_cannot_leave_a_training_nobody_holds(dataset_
     from streamlit.runtime.scriptrunner import script_runner
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-    from model.jobs import TrainingQueue
+    from model.service.jobs import TrainingQueue
 
     submitted, submit = [], TrainingQueue.submit
     yield_point = script_runner.ScriptRunner._maybe_handle_execution_control_request
@@ -165,9 +165,9 @@ def test_bad_values_in_a_link_are_corrected_with_a_visible_note(dataset_availabl
     at = open_link({"lr": "abc", "epochs": "100000", "batch_size": "-5", "optimizer": "rmsprop",
                     "seed": "1.5", "preset": "fastest", "naive_softmax": "maybe"})
     notes = "\n".join(w.value for w in at.warning)
-    from model.config import TrainConfig
+    from model.lesson.config import TrainConfig
 
-    from model.settings import Limits
+    from model.service.settings import Limits
 
     limits, default = Limits(), TrainConfig()
     assert "'abc'" in notes and "learning rate" in notes
@@ -334,7 +334,7 @@ def test_a_damaged_run_is_named_with_its_reason_and_can_be_deleted(dataset_avail
 def test_a_run_whose_file_starts_with_0x80_is_kept(dataset_available, monkeypatch):
     """1 in 32 of our own checkpoints has 0x80 as its first byte; such a run was refused as a
     pickle by the store's self-check, lost, and an error box showed on every rerun."""
-    from model import checkpoint
+    from model.files import checkpoint
 
     made = checkpoint.to_bytes
 
@@ -355,7 +355,7 @@ def test_a_run_whose_file_starts_with_0x80_is_kept(dataset_available, monkeypatc
 
 
 def test_a_hosted_session_is_told_when_its_oldest_run_is_removed(dataset_available, monkeypatch):
-    from model.runs import MemoryRunStore
+    from model.service.runs import MemoryRunStore
     from ui import layout, resources
 
     monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from bench import real_inputs
-from model.data import DatasetError, load_split_numpy
+from model.files.data import DatasetError, load_split_numpy
 
 
 @pytest.fixture(scope="module")

@@ -140,7 +140,7 @@ def garment_photo() -> bytes:
     """A test-set ankle boot as a 'photo': dark on white, 10x larger, as PNG."""
     from PIL import Image
 
-    from model.data import load_split_numpy
+    from model.files.data import load_split_numpy
 
     images, labels = load_split_numpy("test")
     boot = images[np.flatnonzero(labels == 9)[0]]

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from model.classifier import LinearClassifier
-from model.runs import RunStore
+from model.lesson.classifier import LinearClassifier
+from model.service.runs import RunStore
 from tests.browser.conftest import ARTIFACTS, start_server, stop_server
 
 

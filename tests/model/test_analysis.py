@@ -1,9 +1,11 @@
-"""model.analysis against independent references: numpy's SVD for the PCA, a 2-D histogram for
+"""model.lesson.analysis against independent references: numpy's SVD for the PCA, a 2-D histogram for
 the confusion matrix, the classifier's own argmax for the accuracy, all on the real test set."""
 import numpy as np
 import pytest
 
-from model import analysis, checkpoint
+from model.lesson import analysis
+
+from model.files import checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
-"""model/augment.py on small generated pictures, and the shipped robust model it trained."""
+"""model/files/augment.py on small generated pictures, and the shipped robust model it trained."""
 import numpy as np
 import pytest
 
-from model import augment
-from model.augment import Mix
+from model.files import augment
+from model.files.augment import Mix
 
 
 def square(filled: bool = True) -> np.ndarray:
@@ -74,7 +74,7 @@ def test_an_augmented_set_holds_the_originals_and_copies_with_their_labels():
 
 @pytest.fixture(scope="module")
 def shipped():
-    from model import checkpoint
+    from model.files import checkpoint
 
     return {name: checkpoint.load(checkpoint.PRETRAINED.with_name(f"{name}.safetensors"))
             for name in ("robust", "best")}

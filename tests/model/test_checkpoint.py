@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import checkpoint
-from model.checkpoint import CheckpointError
-from model.classifier import LinearClassifier
+from model.files import checkpoint
+from model.files.checkpoint import CheckpointError
+from model.lesson.classifier import LinearClassifier
 
 
 @pytest.fixture

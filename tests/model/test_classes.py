@@ -1,4 +1,4 @@
-from model.classes import CLASSES, CLASSES_ZH, a_or_an
+from model.files.classes import CLASSES, CLASSES_ZH, a_or_an
 
 
 def test_ten_classes_in_label_order_with_chinese_names():

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import model
-from model import data
-from model.data import DEBIAN_DIR, DatasetError, load_split, load_split_numpy
+from model.files import data
+from model.files.data import DEBIAN_DIR, DatasetError, load_split, load_split_numpy
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import data
-from model.data import DEBIAN_DIR, DatasetError, download, load_split_numpy
+from model.files import data
+from model.files.data import DEBIAN_DIR, DatasetError, download, load_split_numpy
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +65,8 @@ def test_the_download_falls_through_a_dead_mirror_reports_progress_and_gives_the
     images, labels = load_split_numpy("train", root=tmp_path)  # torchvision's layout, found and checked
     assert images.shape == (60_000, 28, 28) and int(labels.max()) == 9
 
-    from model.config import preset
-    from model.train import train
+    from model.lesson.config import preset
+    from model.lesson.train import train
 
     test_images, test_labels = load_split_numpy("test", root=tmp_path)
     import torch

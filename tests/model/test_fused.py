@@ -1,4 +1,4 @@
-"""model.fused: K models in one pass give each model the numbers it gets trained alone."""
+"""model.lesson.fused: K models in one pass give each model the numbers it gets trained alone."""
 import time
 from dataclasses import replace
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from model.config import fuse_key, preset
-from model.fused import train_together
-from model.train import train
+from model.lesson.config import fuse_key, preset
+from model.lesson.fused import train_together
+from model.lesson.train import train
 
 
 @pytest.fixture(scope="module")

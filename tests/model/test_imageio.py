@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from model.imageio import (DECODER_COPIES, MAX_DECODE_BYTES, MAX_PIXELS, ImageError, decode_image, shrink, sniff,
+from model.files.image_files import (DECODER_COPIES, MAX_DECODE_BYTES, MAX_PIXELS, ImageError, decode_image, shrink, sniff,
                            stored_bytes_per_pixel)
-from model.preprocess import preprocess
+from model.files.preprocess import preprocess
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
@@ -210,7 +210,7 @@ def test_corrupt_png_data_is_refused():
 
 
 def test_too_many_bytes_are_refused_before_parsing(monkeypatch):
-    from model import imageio
+    from model.files import image_files as imageio
 
     monkeypatch.setattr(imageio, "MAX_BYTES", 1000)
     with pytest.raises(ImageError, match="limit is"):
@@ -259,7 +259,7 @@ def decode_in_fresh_process(path) -> tuple[str, float, int]:
     """(verdict line, seconds, peak memory growth in KB) of decode_image on a file, measured in
     a fresh process so the peak is this decode's alone."""
     probe = ("import resource, sys, time\n"
-             "from model.imageio import ImageError, decode_image\n"
+             "from model.files.image_files import ImageError, decode_image\n"
              "data = open(sys.argv[1], 'rb').read()\n"
              "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
              "started = time.perf_counter()\n"

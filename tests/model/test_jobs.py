@@ -1,4 +1,4 @@
-"""model.jobs: the background training queue (fake trainers for the queueing, one real run for Stop)."""
+"""model.service.jobs: the background training queue (fake trainers for the queueing, one real run for Stop)."""
 import threading
 import time
 from types import SimpleNamespace
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from model.jobs import Status, TrainingQueue
+from model.service.jobs import Status, TrainingQueue
 
 
 class FakeConfig(SimpleNamespace):
@@ -100,7 +100,7 @@ def test_an_invalid_config_is_refused_before_queueing():
 
 
 def test_the_default_size_and_threads_follow_the_apps_rule():
-    from model.settings import Settings, threads_per_training, training_cpus
+    from model.service.settings import Settings, threads_per_training, training_cpus
 
     queue = TrainingQueue()
     assert queue.max_running == training_cpus() == Settings().max_concurrent_trainings  # all CPUs but one
@@ -108,7 +108,7 @@ def test_the_default_size_and_threads_follow_the_apps_rule():
 
 
 def test_stop_on_a_real_training_keeps_the_learned_weights(train_data, test_data):
-    from model.config import preset
+    from model.lesson.config import preset
 
     queue = TrainingQueue(max_running=1)
     job = queue.submit(preset("lesson", epochs=50), (*train_data, *test_data))
@@ -140,7 +140,7 @@ def test_one_owner_holds_one_place_however_often_it_submits():
 
 
 def test_a_full_line_refuses_with_a_reason_and_a_freed_place_takes_the_next():
-    from model.jobs import QueueFull
+    from model.service.jobs import QueueFull
 
     release = threading.Event()
     queue = TrainingQueue(max_running=1, max_waiting=2, runner=fake_runner(release))
@@ -189,7 +189,7 @@ def test_without_an_abandon_time_nothing_is_abandoned():
 
 
 def test_a_dataset_or_settings_error_is_shown_as_its_own_words():
-    from model.data import DatasetError
+    from model.files.data import DatasetError
 
     for error in (DatasetError("Fashion-MNIST file x is missing. Install it with apt."), ValueError("lr must be > 0")):
         def broken(*args, error=error, **kwargs):
@@ -201,7 +201,7 @@ def test_a_dataset_or_settings_error_is_shown_as_its_own_words():
 # --- fused groups -----------------------------------------------------------------------------
 
 def test_waiting_jobs_that_share_their_minibatches_start_together():
-    from model.config import preset
+    from model.lesson.config import preset
 
     release, groups = threading.Event(), []
 
@@ -233,8 +233,8 @@ def test_waiting_jobs_that_share_their_minibatches_start_together():
 
 
 def test_a_fused_group_of_real_trainings_gives_each_its_own_numbers(train_data, test_data):
-    from model.config import preset
-    from model.train import train
+    from model.lesson.config import preset
+    from model.lesson.train import train
 
     data = (train_data[0][:6000], train_data[1][:6000], test_data[0][:2000], test_data[1][:2000])
     queue = TrainingQueue(max_running=1, max_fused=8)

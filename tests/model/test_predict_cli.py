@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model import checkpoint
-from model.classes import CLASSES
-from model.classifier import LinearClassifier
-from model.data import DatasetError, load_split_numpy
+from model.files import checkpoint
+from model.files.classes import CLASSES
+from model.lesson.classifier import LinearClassifier
+from model.files.data import DatasetError, load_split_numpy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,8 +151,8 @@ def test_bad_checkpoint_is_one_line_exit_1(files):
 
 
 def test_predict_file_refuses_a_huge_file_before_reading_it(tmp_path, monkeypatch):
-    from model import predict
-    from model.imageio import ImageError
+    from model.files import predict
+    from model.files.image_files import ImageError
 
     big = tmp_path / "big.png"
     big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000))
@@ -163,8 +163,8 @@ def test_predict_file_refuses_a_huge_file_before_reading_it(tmp_path, monkeypatc
 
 
 def test_a_dataset_image_is_read_as_it_is(test_data):
-    from model import checkpoint
-    from model.predict import predict_dataset_image
+    from model.files import checkpoint
+    from model.files.predict import predict_dataset_image
 
     model = checkpoint.load()
     images, labels = test_data[0].numpy(), test_data[1].numpy()

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from model import checkpoint
-from model.checkpoint import CheckpointError
-from model.classifier import LinearClassifier
-from model.data import DatasetError, load_split_numpy
-from model.imageio import decode_image
-from model.predict import predict_bytes, predict_image
-from model.preprocess import preprocess
+from model.files import checkpoint
+from model.files.checkpoint import CheckpointError
+from model.lesson.classifier import LinearClassifier
+from model.files.data import DatasetError, load_split_numpy
+from model.files.image_files import decode_image
+from model.files.predict import predict_bytes, predict_image
+from model.files.preprocess import preprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -454,5 +454,5 @@ def test_low_contrast_is_refused_with_a_reason():
 
 
 def preprocess_module():
-    from model import preprocess as module
+    from model.files import preprocess as module
     return module

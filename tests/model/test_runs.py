@@ -11,9 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import checkpoint, runs
-from model.classifier import LinearClassifier
-from model.runs import (MODEL_FILE, RUN_FILE, STALE_SECONDS, MemoryRunStore, RunError, RunRecord, RunStore,
+from model.files import checkpoint
+
+from model.service import runs
+from model.lesson.classifier import LinearClassifier
+from model.service.runs import (MODEL_FILE, RUN_FILE, STALE_SECONDS, MemoryRunStore, RunError, RunRecord, RunStore,
                         check_id, new_id)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +38,8 @@ def small_classifier(seed=0, **meta) -> LinearClassifier:
 @pytest.fixture(scope="session")
 def trained(train_data, test_data):
     """A real one-epoch lesson run, as the app would save it."""
-    from model.config import preset
-    from model.train import train
+    from model.lesson.config import preset
+    from model.lesson.train import train
 
     return train(preset("lesson", epochs=1), *train_data, *test_data).classifier()
 
@@ -197,7 +199,7 @@ def test_a_server_killed_while_saving_never_corrupts_the_list(tmp_path):
     # A real SIGKILL at a random moment of a busy save loop: whatever is left, every listed
     # run loads, and at most a hidden temp folder is left over.
     code = ("import sys; sys.path.insert(0, sys.argv[2]); from tests.model.test_runs import small_classifier; "
-            "from model.runs import RunStore; s = RunStore(sys.argv[1]); c = small_classifier(); print('ready', flush=True)\n"
+            "from model.service.runs import RunStore; s = RunStore(sys.argv[1]); c = small_classifier(); print('ready', flush=True)\n"
             "while True: s.save(c)")
     for delay in (0.05, 0.2, 0.5):
         proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(ROOT)], stdout=subprocess.PIPE)

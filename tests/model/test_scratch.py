@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from model.scratch import (Accumulator, HandOptimizer, ScratchSoftmaxRegression, accuracy, cross_entropy,
+from model.lesson.scratch import (Accumulator, HandOptimizer, ScratchSoftmaxRegression, accuracy, cross_entropy,
                            cross_entropy_from_logits, evaluate_accuracy, log_softmax, softmax, softmax_naive)
 
 
@@ -60,7 +60,7 @@ def test_evaluate_accuracy_over_batches():
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
 def test_hand_written_optimizers_match_torch_optim(kind, weight_decay):
-    from model.concise import make_optimizer
+    from model.lesson.concise import make_optimizer
 
     g = torch.Generator().manual_seed(2)
     X, y = torch.randn(32, 784, generator=g), torch.randint(0, 10, (32,), generator=g)

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from model.settings import (MAX_SEED, Limits, Settings, available_cpus, config_from_params, config_to_params,
+from model.service.settings import (MAX_SEED, Limits, Settings, available_cpus, config_from_params, config_to_params,
                             load_settings)
-from model.config import PRESETS, TrainConfig, preset
+from model.lesson.config import PRESETS, TrainConfig, preset
 
 LIMITS = Limits()
 
@@ -102,7 +102,7 @@ def test_a_bad_environment_value_names_the_variable(name, value):
 
 
 def test_threads_per_training_share_the_cpus(monkeypatch):
-    monkeypatch.setattr("model.settings.available_cpus", lambda: 8)  # 7 train, 1 serves
+    monkeypatch.setattr("model.service.settings.available_cpus", lambda: 8)  # 7 train, 1 serves
     assert Settings().max_concurrent_trainings == 7 and Settings().torch_threads() == 1
     assert Settings(max_concurrent_trainings=2).torch_threads() == 3
     assert Settings(max_concurrent_trainings=3).torch_threads() == 2

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from model.config import PRESETS, TrainConfig, preset
-from model.train import train
+from model.lesson.config import PRESETS, TrainConfig, preset
+from model.lesson.train import train
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_the_saved_test_accuracy_is_that_of_the_final_weights(train_data, test_d
 
 
 def test_the_cosine_schedule_starts_at_lr_and_decays_towards_zero():
-    from model.train import learning_rate
+    from model.lesson.train import learning_rate
 
     cosine, constant = preset("best"), preset("lesson")
     assert learning_rate(cosine, 0, 100) == cosine.lr
@@ -132,7 +132,7 @@ def test_the_cosine_schedule_starts_at_lr_and_decays_towards_zero():
 
 
 def test_the_trainer_and_the_classifier_normalise_inputs_the_same_way(train_data):
-    from model.train import normalization_for, to_input
+    from model.lesson.train import normalization_for, to_input
 
     images = train_data[0][:512]
     norm = normalization_for(preset("best"), train_data[0][:2000])

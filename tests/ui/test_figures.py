@@ -37,8 +37,10 @@ print(errors or "ok", hasattr(sys.modules["pandas"], "Series"))
 def test_the_probability_bars_and_the_curves_show_the_numbers_they_are_given(dataset_available):
     import numpy as np
 
-    from model import CLASSES, checkpoint
-    from model.data import load_split_numpy
+    from model import CLASSES
+
+    from model.files import checkpoint
+    from model.files.data import load_split_numpy
     from ui import figures
 
     images, labels = load_split_numpy("test")

@@ -30,17 +30,10 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError with a plain reason for a setting that can't train."""
-        for name, allowed in CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch size must be at least 1")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"the learning rate must be a positive number, not {self.lr}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight decay must be 0 or more, not {self.weight_decay}")
-        if not (math.isfinite(self.init_std) and self.init_std >= 0):
-            raise ValueError(f"the weight-init std must be 0 or more, not {self.init_std}")
+        for name in (*CHOICES, *RULES):
+            reason = problem(name, getattr(self, name))
+            if reason:
+                raise ValueError(f"{NAMES.get(name, name)} {reason}, not {getattr(self, name)!r}")
         return self
 
     @classmethod
@@ -48,6 +41,27 @@ class TrainConfig:
         """A config from a dict (a checkpoint's, a link's), ignoring keys it doesn't know."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+# What a setting that can train must be: the one home of these rules, for validate(), the CLI's
+# arguments and whoever else checks a setting. (How far a server lets a link go is model.service.settings.Limits.)
+RULES = {
+    "epochs": ("must be at least 1", lambda v: v >= 1),
+    "batch_size": ("must be at least 1", lambda v: v >= 1),
+    "lr": ("must be a positive number", lambda v: math.isfinite(v) and v > 0),
+    "weight_decay": ("must be 0 or more", lambda v: math.isfinite(v) and v >= 0),
+    "init_std": ("must be 0 or more", lambda v: math.isfinite(v) and v >= 0),
+}
+NAMES = {"epochs": "epochs", "batch_size": "the batch size", "lr": "the learning rate", "weight_decay": "weight decay",
+         "init_std": "the weight-init std"}
+
+
+def problem(name: str, value) -> str | None:
+    """Why `value` can't be setting `name`, or None if it can."""
+    if name in CHOICES:
+        return None if value in CHOICES[name] else f"must be one of {', '.join(CHOICES[name])}"
+    reason, ok = RULES[name]
+    return None if ok(value) else reason
 
 
 PRESETS = {
@@ -64,7 +78,7 @@ PRESETS = {
 
 def fuse_key(config: TrainConfig) -> tuple:
     """Configs with equal keys see the same minibatches in the same order, so they can train
-    together in one pass (model.fused). (A zero init_std draws nothing from the generator,
+    together in one pass (model.lesson.fused). (A zero init_std draws nothing from the generator,
     which shifts the data order; the naive softmax is the from-scratch trainer's alone.)"""
     return config.seed, config.batch_size, config.epochs, config.normalize, config.init_std == 0, config.naive_softmax
 

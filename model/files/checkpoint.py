@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model import metadata
-from model.classes import CLASSES
-from model.classifier import LinearClassifier
+from model.files import metadata
+from model.files.classes import CLASSES
+from model.lesson.classifier import LinearClassifier
 
 FORMAT_VERSION = 1
 META_KEY = "softmax_studio"
@@ -26,7 +26,7 @@ MAX_HEADER = 1 << 20  # our headers are a few KB; a huge one is a hostile file
 # Pixels are scaled to [0, 1] before (x - mean) / std; outside these bounds the inputs overflow
 # float32 (std 1e-320, mean 1e308) and every prediction is NaN. Ours are about 0.29 and 0.35.
 MAX_ABS_MEAN, STD_RANGE = 1e3, (1e-6, 1e6)
-PRETRAINED = Path(__file__).resolve().parent / "pretrained" / "best.safetensors"
+PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained" / "best.safetensors"
 
 
 class CheckpointError(Exception):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageFilter
 
-from model.imageio import to_rgb_or_l
+from model.files.image_files import to_rgb_or_l
 
 SIZE = 28
 WORK_SIDE = 384        # pictures are shrunk to this first; a garment a fifth of the width still has 75 px

@@ -14,11 +14,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from model.classifier import LinearClassifier, input_affine
-from model.concise import ConciseSoftmaxRegression, make_optimizer
-from model.config import TrainConfig
-from model.data import dataset_checksum
-from model.scratch import (HandOptimizer, ScratchSoftmaxRegression, cross_entropy, cross_entropy_from_logits,
+from model.lesson.classifier import LinearClassifier, input_affine
+from model.lesson.concise import ConciseSoftmaxRegression, make_optimizer
+from model.lesson.config import TrainConfig
+from model.files.data import dataset_checksum
+from model.lesson.scratch import (HandOptimizer, ScratchSoftmaxRegression, cross_entropy, cross_entropy_from_logits,
                            evaluate_accuracy, softmax_naive)
 
 @dataclass

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from model.classes import CLASSES
+from model.files.classes import CLASSES
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -19,29 +19,29 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text):
+def thread_count(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
-def positive_float(text):
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+def setting(name: str, kind: type):
+    """An argparse type for TrainConfig's `name`, checked by model.lesson.config's rule for it."""
+    def parse(text):
+        from model.lesson.config import problem
 
-
-def non_negative_float(text):
-    value = float(text)
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
+        value = kind(text)
+        reason = problem(name, value)
+        if reason:
+            raise argparse.ArgumentTypeError(f"{reason}, got {text}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
 
 
 def cmd_data(args):
-    from model.data import describe_source, download, load_split_numpy
+    from model.files.data import describe_source, download, load_split_numpy
 
     if args.download:
         from tqdm import tqdm
@@ -68,11 +68,11 @@ def cmd_train(args):
     import torch
     from tqdm import tqdm
 
-    from model import checkpoint
-    from model.data import load_split
-    from model.config import preset
-    from model.settings import threads_per_training
-    from model.train import train
+    from model.files import checkpoint
+    from model.files.data import load_split
+    from model.lesson.config import preset
+    from model.service.settings import threads_per_training
+    from model.lesson.train import train
 
     config = preset(args.preset, impl=args.impl, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                     weight_decay=args.weight_decay, optimizer=args.optimizer, seed=args.seed)
@@ -107,9 +107,9 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    from model import checkpoint
-    from model.analysis import evaluate
-    from model.data import load_split_numpy
+    from model.files import checkpoint
+    from model.lesson.analysis import evaluate
+    from model.files.data import load_split_numpy
 
     classifier = checkpoint.load(args.checkpoint)
     evaluation = evaluate(classifier, *load_split_numpy("test"))
@@ -125,9 +125,9 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from model import checkpoint
-    from model.imageio import ImageError
-    from model.predict import predict_file
+    from model.files import checkpoint
+    from model.files.image_files import ImageError
+    from model.files.predict import predict_file
 
     classifier = checkpoint.load(args.checkpoint)
     failed = False
@@ -151,7 +151,7 @@ def cmd_predict(args):
 
 
 def build_parser():
-    from model.config import IMPLEMENTATIONS, OPTIMIZERS, PRESETS
+    from model.lesson.config import IMPLEMENTATIONS, OPTIMIZERS, PRESETS
 
     parser = ArgumentParser(prog="python -m model", description="Softmax regression on Fashion-MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
@@ -164,13 +164,13 @@ def build_parser():
     train = commands.add_parser("train", help="train and save a checkpoint")
     train.add_argument("--preset", choices=sorted(PRESETS), default="lesson")
     train.add_argument("--impl", choices=IMPLEMENTATIONS)
-    train.add_argument("--epochs", type=positive_int)
-    train.add_argument("--lr", type=positive_float)
-    train.add_argument("--batch-size", type=positive_int)
-    train.add_argument("--weight-decay", type=non_negative_float)
+    train.add_argument("--epochs", type=setting("epochs", int))
+    train.add_argument("--lr", type=setting("lr", float))
+    train.add_argument("--batch-size", type=setting("batch_size", int))
+    train.add_argument("--weight-decay", type=setting("weight_decay", float))
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--seed", type=int)
-    train.add_argument("--threads", type=positive_int,
+    train.add_argument("--threads", type=thread_count,
                        help="torch threads (default: the CPUs this process may use, less one, so a busy core can't stall it)")
     train.add_argument("--out", default="model.safetensors", help="where to save (default: model.safetensors)")
     train.add_argument("--json", action="store_true", help="one JSON object per epoch, then one for the result")
@@ -191,8 +191,8 @@ def build_parser():
 
 
 def main(argv=None) -> int:
-    from model.checkpoint import CheckpointError
-    from model.data import DatasetError
+    from model.files.checkpoint import CheckpointError
+    from model.files.data import DatasetError
 
     args = build_parser().parse_args(argv)
     try:

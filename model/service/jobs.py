@@ -27,8 +27,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from model.data import DatasetError
-from model.settings import threads_per_training, training_cpus
+from model.files.data import DatasetError
+from model.service.settings import threads_per_training, training_cpus
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,13 @@ class Snapshot:
 
 
 def _default_runner(config, train_images, train_labels, test_images, test_labels, **callbacks):
-    from model.train import train  # torch is imported here, in the worker, not by whoever imports jobs
+    from model.lesson.train import train  # torch is imported here, in the worker, not by whoever imports jobs
 
     return train(config, train_images, train_labels, test_images, test_labels, **callbacks)
 
 
 def _default_group_runner(configs, train_images, train_labels, test_images, test_labels, **callbacks):
-    from model.fused import train_together
+    from model.lesson.fused import train_together
 
     return train_together(configs, train_images, train_labels, test_images, test_labels, **callbacks)
 
@@ -107,7 +107,7 @@ class Job:
         self._finished = threading.Event()
         self._history: list[dict] = []
         self._points: list[dict] = []
-        self._progress = None  # the latest model.train.Progress
+        self._progress = None  # the latest model.lesson.train.Progress
         self._seen = time.monotonic()  # last touch()
 
     # -- what the page reads -------------------------------------------------------------
@@ -173,17 +173,17 @@ class Job:
 
 
 class TrainingQueue:
-    """Runs at most `max_running` jobs at once (default: model.settings.training_cpus(), all
+    """Runs at most `max_running` jobs at once (default: model.service.settings.training_cpus(), all
     CPUs this process may use but one); the rest wait in line.
 
-    Each worker limits torch to `threads_per_job` threads (default: model.settings'
+    Each worker limits torch to `threads_per_job` threads (default: model.service.settings'
     threads_per_training) so concurrent trainings share the cores instead of thrashing.
     At most `max_waiting` jobs wait (None: no limit); a job untouched for `abandon_after`
     seconds is abandoned (None: never). When a slot frees, up to `max_fused` waiting jobs
-    that share their minibatches (model.config.fuse_key) and their data start together in one
-    pass (model.fused): a class pressing Start at once waits for a few fused runs, not thirty.
-    `runner` trains one config (model.train.train by default), `group_runner` several
-    (model.fused.train_together); tests pass fakes.
+    that share their minibatches (model.lesson.config.fuse_key) and their data start together in one
+    pass (model.lesson.fused): a class pressing Start at once waits for a few fused runs, not thirty.
+    `runner` trains one config (model.lesson.train.train by default), `group_runner` several
+    (model.lesson.fused.train_together); tests pass fakes.
     """
 
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
@@ -278,7 +278,7 @@ class TrainingQueue:
 
     def _next_group(self) -> list[Job]:
         """The first waiting job and the waiting jobs that can train with it (lock held)."""
-        from model.config import fuse_key
+        from model.lesson.config import fuse_key
 
         first = self._waiting.popleft()
         if self.max_fused == 1:

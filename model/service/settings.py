@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
-from model.config import CHOICES, PRESETS, TrainConfig
+from model.lesson.config import CHOICES, PRESETS, TrainConfig
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 MAX_SEED = 2**31 - 1  # what every RNG we seed accepts; a link can't ask for more
 
 # The words a learner sees for each TrainConfig field in a note.

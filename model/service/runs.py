@@ -3,7 +3,7 @@
 Locally, RunStore keeps them in a folder, one sub-folder per run:
 
     runs/<id>/run.json           id, name, created, config, per-epoch history, test accuracy
-    runs/<id>/model.safetensors  the weights (model.checkpoint's format; never a pickle)
+    runs/<id>/model.safetensors  the weights (model.files.checkpoint's format; never a pickle)
 
 A run is written into a hidden temporary folder and renamed into place in one step, so
 a server killed mid-save leaves at most a hidden folder that the list ignores; a folder
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from model import checkpoint, metadata
-from model.classifier import LinearClassifier
+from model.files import checkpoint, metadata
+from model.lesson.classifier import LinearClassifier
 
 FORMAT_VERSION = 1
 RUN_FILE, MODEL_FILE = "run.json", "model.safetensors"
@@ -243,7 +243,7 @@ class RunStore:
         shutil.rmtree(trash, ignore_errors=True)
 
     def load_classifier(self, run_id: str) -> LinearClassifier:
-        """The run's model (checked by model.checkpoint; raises CheckpointError if damaged)."""
+        """The run's model (checked by model.files.checkpoint; raises CheckpointError if damaged)."""
         folder = self._folder(run_id)
         if not (folder / MODEL_FILE).exists():
             raise RunError(f"There is no run {run_id!r} (was it deleted?).")

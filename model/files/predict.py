@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from model.classes import CLASSES
-from model.classifier import LinearClassifier
-from model.imageio import MAX_BYTES, ImageError, decode_image
-from model.preprocess import Preprocessed, preprocess
+from model.files.classes import CLASSES
+from model.lesson.classifier import LinearClassifier
+from model.files.image_files import MAX_BYTES, ImageError, decode_image
+from model.files.preprocess import Preprocessed, preprocess
 
 
 @dataclass

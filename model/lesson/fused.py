@@ -5,7 +5,7 @@ gradient back); the CPU idles inside them. Models that see the same minibatches 
 order (same seed, batch size, epochs, normalisation) can share them: the batch times
 784x(10K) for all K models at once. Learning rate, weight decay, optimizer, schedule and the
 scale of the initial weights may differ. Each model gets the numbers it would get trained
-alone with model.train (the same initial draw, data order and update rules as the lesson's
+alone with model.lesson.train (the same initial draw, data order and update rules as the lesson's
 hand-written optimizers), reports its own curves, and can be stopped alone.
 
     results = train_together([preset("lesson", lr=lr) for lr in (0.01, 0.1, 1.0)], *data)
@@ -19,11 +19,11 @@ from typing import Callable
 
 import torch
 
-from model.config import TrainConfig, fuse_key
-from model.train import (EpochOutcome, Progress, TrainResult, batches, divergence_message, initial_parameters,
+from model.lesson.config import TrainConfig, fuse_key
+from model.lesson.train import (EpochOutcome, Progress, TrainResult, batches, divergence_message, initial_parameters,
                          learning_rate, normalization_for, to_input)
 
-MOMENTUM, BETAS, EPS = 0.9, (0.9, 0.999), 1e-8  # model.scratch.HandOptimizer's (torch.optim's) defaults
+MOMENTUM, BETAS, EPS = 0.9, (0.9, 0.999), 1e-8  # model.lesson.scratch.HandOptimizer's (torch.optim's) defaults
 
 
 @dataclass
@@ -68,7 +68,7 @@ class _Models:
         return loss, Z
 
     def _update(self, name: str, param: torch.Tensor, grad: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
-        """lr x the optimizer's direction, per model, as model.scratch.HandOptimizer computes it."""
+        """lr x the optimizer's direction, per model, as model.lesson.scratch.HandOptimizer computes it."""
         grad = grad + self.decay * param
         change = lr * grad
         if self.kind["momentum"].any():

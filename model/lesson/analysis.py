@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.classifier import LinearClassifier
+from model.lesson.classifier import LinearClassifier
 
 CHUNK = 2500  # images scored at a time: float64 logits for 2,500 images are 200 KB, their inputs 8 MB
 

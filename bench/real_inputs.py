@@ -22,7 +22,7 @@ test images each row was made from, and "ratio" divides the two.
 Honest split: preprocessing is tuned on the `tune` slice (test images 0-1999) only; the
 `report` slice (test images 5000-9999, the default) is the held-out part, run only to report.
 
-    python bench/real_inputs.py [--slice report|tune] [--checkpoint FILE] [--limit N] [--json]
+    python -m bench.real_inputs [--slice report|tune] [--checkpoint FILE] [--limit N] [--json]
 
 It also times one 24-megapixel JPEG photo through predict_bytes.
 """
@@ -44,10 +44,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from model.files import checkpoint  # noqa: E402
-from model.files.data import load_split_numpy  # noqa: E402
-from model.files.predict import predict_bytes  # noqa: E402
+from model.files import checkpoint
+from model.files.data import load_split_numpy
+from model.files.predict import predict_bytes
 
 SLICES = {"tune": range(0, 2000), "report": range(5000, 10000)}  # test-image indices; 2000-4999 unused
 DEFAULT_LIMIT = 150           # images per kind: all kinds in under 3 minutes on 2 free cores (166 s measured)

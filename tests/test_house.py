@@ -34,3 +34,10 @@ def test_imports_go_one_way():
         assert not {m for m in imports(path) if m.split(".")[0] == "app_pages"}, path
     for path in sorted((ROOT / "bench").glob("*.py")):
         assert not {m for m in imports(path) if m.split(".")[0] == "tests"}, path
+
+
+def test_no_sys_path_hack_is_left():
+    """pyproject.toml declares the project and the benches run as modules: nothing edits sys.path."""
+    sources = [*APP, *ENGINE, *sorted((ROOT / "bench").glob("*.py")), *sorted((ROOT / "tests").rglob("*.py"))]
+    offenders = [str(p.relative_to(ROOT)) for p in sources if p != Path(__file__) and "sys.path.insert" in p.read_text()]
+    assert offenders == []

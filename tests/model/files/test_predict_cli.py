@@ -16,7 +16,7 @@ from model.files.classes import CLASSES
 from model.lesson.classifier import LinearClassifier
 from model.files.data import DatasetError, load_split_numpy
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_cli(*args):

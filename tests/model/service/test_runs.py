@@ -18,7 +18,7 @@ from model.lesson.classifier import LinearClassifier
 from model.service.runs import (MODEL_FILE, RUN_FILE, STALE_SECONDS, MemoryRunStore, RunError, RunRecord, RunStore,
                         check_id, new_id)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def epoch(number: int, test_acc: float) -> dict:
@@ -198,11 +198,11 @@ def test_a_save_interrupted_at_any_step_leaves_nothing(tmp_path, monkeypatch, st
 def test_a_server_killed_while_saving_never_corrupts_the_list(tmp_path):
     # A real SIGKILL at a random moment of a busy save loop: whatever is left, every listed
     # run loads, and at most a hidden temp folder is left over.
-    code = ("import sys; sys.path.insert(0, sys.argv[2]); from tests.model.test_runs import small_classifier; "
+    code = ("import sys; from tests.model.service.test_runs import small_classifier; "
             "from model.service.runs import RunStore; s = RunStore(sys.argv[1]); c = small_classifier(); print('ready', flush=True)\n"
             "while True: s.save(c)")
     for delay in (0.05, 0.2, 0.5):
-        proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(ROOT)], stdout=subprocess.PIPE)
+        proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE)
         assert proc.stdout.readline() == b"ready\n"
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)

@@ -63,7 +63,7 @@ def test_defaults_are_local_with_runs_in_the_project_and_one_training_per_spare_
     settings = load_settings({})
     assert settings == Settings()
     assert settings.hosted is False
-    assert settings.runs_dir == Path(__file__).resolve().parents[2] / "runs"
+    assert settings.runs_dir == Path(__file__).resolve().parents[3] / "runs"
     assert settings.max_concurrent_trainings == max(1, available_cpus() - 1)
     assert settings.limits == Limits()
 

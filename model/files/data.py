@@ -200,12 +200,13 @@ DOWNLOADS = {
 
 def download(root: str | os.PathLike | None = None,
              progress: Callable[[str, int, int], None] | None = None,
-             mirrors: tuple[str, ...] = MIRRORS, files: dict[str, str] | None = None) -> Path:
+             mirrors: tuple[str, ...] | None = None, files: dict[str, str] | None = None) -> Path:
     """Download the four files into `root` (default: data/), in torchvision's layout.
 
     `progress(filename, bytes_done, bytes_total)` is called as bytes arrive. Each file is
-    tried at each mirror in turn and kept only if its MD5 is the one in `files` (default
-    DOWNLOADS); a failed or interrupted download leaves nothing behind but what was whole.
+    tried at each mirror in turn (default MIRRORS) and kept only if its MD5 is the one in
+    `files` (default DOWNLOADS); a failed or interrupted download leaves nothing behind but
+    what was whole.
     """
     raw = Path(root or PROJECT_DATA_DIR) / "FashionMNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -214,7 +215,7 @@ def download(root: str | os.PathLike | None = None,
         if target.is_file() and hashlib.md5(target.read_bytes()).hexdigest() == md5:
             continue
         errors = []
-        for mirror in mirrors:
+        for mirror in mirrors or MIRRORS:
             try:
                 _fetch(f"{mirror}{filename}", target, md5, progress)
                 break

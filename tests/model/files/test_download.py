@@ -103,3 +103,38 @@ def test_the_mirrors_and_checksums_are_torchvisions():
 
     assert data.MIRRORS == tuple(FashionMNIST.mirrors)
     assert data.DOWNLOADS == dict(FashionMNIST.resources)
+
+
+def test_the_apps_download_button_gets_the_dataset_and_the_app_then_trains_on_it(tmp_path, served, monkeypatch):
+    """A newcomer without Debian's package: every page says the dataset is missing; the Download
+    button (here pointed at the local server) fetches it, and Train then trains on it."""
+    from tests.app_pages.conftest import assert_clean, finish_training, open_page
+    from ui import resources
+
+    url, md5s, _ = served
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "no-debian-package")
+    monkeypatch.setattr(data, "PROJECT_DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(data, "MIRRORS", (DEAD, url))
+    monkeypatch.setattr(data, "DOWNLOADS", md5s)
+    monkeypatch.setenv("SOFTMAX_STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    resources.settings_from_env.clear()
+    resources.disk_store.clear()
+    resources.dataset_split.clear()
+    try:
+        at = open_page("train")
+        assert any("Fashion-MNIST is not on this server" in e.value for e in at.error)
+        at.button(key="download_dataset").click().run()
+        assert_clean(at)
+        assert sorted(p.name for p in (tmp_path / "data" / "FashionMNIST" / "raw").iterdir()) == sorted(md5s)
+        assert not at.error and at.button(key="start")
+        at.radio(key="cfg_impl").set_value("scratch")
+        at.slider(key="cfg_epochs").set_value(1).run()
+        at.button(key="start").click().run()
+        finish_training(at)
+        metrics = {m.label: m.value for m in at.metric}
+        assert float(metrics["Test accuracy"].rstrip("%")) > 75
+    finally:
+        for cache in (resources.dataset_split, resources.settings_from_env, resources.disk_store):
+            cache.clear()

@@ -4,12 +4,12 @@ import os
 
 import pytest
 
-from model.files.data import DatasetError, load_split
+from model.files.data import DatasetError, load_split, load_split_numpy
 
 
-def _load(split):
+def _load(split, loader=load_split):
     try:
-        return load_split(split)
+        return loader(split)
     except DatasetError as e:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run on the real dataset: {e}")
@@ -26,6 +26,12 @@ def train_data():
 def test_data():
     """(images uint8 [10000, 28, 28], labels int64 [10000])."""
     return _load("test")
+
+
+@pytest.fixture(scope="session")
+def test_split():
+    """The test split as numpy arrays (images uint8 [10000, 28, 28], labels uint8 [10000]), no torch."""
+    return _load("test", load_split_numpy)
 
 
 @pytest.fixture(scope="session")

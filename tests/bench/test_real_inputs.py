@@ -7,15 +7,7 @@ import pytest
 from PIL import Image
 
 from bench import real_inputs
-from model.files.data import DatasetError, load_split_numpy
-
-
-@pytest.fixture(scope="module")
-def test_split():
-    try:
-        return load_split_numpy("test")
-    except DatasetError as e:
-        pytest.skip(f"Fashion-MNIST not available: {e}")
+from model.files.data import DatasetError
 
 
 def test_slices_are_disjoint_and_inside_the_test_set():

@@ -11,20 +11,12 @@ from PIL import Image, ImageDraw
 from model.files import checkpoint
 from model.files.checkpoint import CheckpointError
 from model.lesson.classifier import LinearClassifier
-from model.files.data import DatasetError, load_split_numpy
+from model.files.data import load_split_numpy
 from model.files.image_files import decode_image
 from model.files.predict import predict_bytes, predict_image
 from model.files.preprocess import preprocess
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def test_split():
-    try:
-        return load_split_numpy("test")
-    except DatasetError as e:
-        pytest.skip(f"Fashion-MNIST not available: {e}")
 
 
 def bbox(image28):

@@ -18,6 +18,7 @@ def dataset() -> dict | None:
         dataset_missing_box(error)
         return None
 
+
 def dataset_notice(extra: str = "") -> bool:
     """For pages that can work without the dataset: True if it is there (found, not loaded);
     otherwise show the missing-dataset box, with `extra` saying what still works, and False."""
@@ -29,6 +30,7 @@ def dataset_notice(extra: str = "") -> bool:
         return False
     return True
 
+
 def dataset_missing_box(error: Exception, extra: str = "") -> None:
     """One clear box: what is missing and the three ways to fix it, with a Download button."""
     with st.container(border=True):
@@ -37,6 +39,7 @@ def dataset_missing_box(error: Exception, extra: str = "") -> None:
         st.error(f"**{headline}** {extra}\n\n{error}", icon=":material/dataset:")
         if st.button("Download Fashion-MNIST (30 MB)", key="download_dataset", icon=":material/download:"):
             _download()
+
 
 def _download() -> None:
     bar = st.progress(0.0, text="Connecting…")

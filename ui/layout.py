@@ -18,6 +18,7 @@ PAGES = {"home": "app_pages/home.py", "dataset": "app_pages/dataset.py", "train"
 def class_name(label: int, chinese: bool = True) -> str:
     return f"{CLASSES[label]} ({CLASSES_ZH[label]})" if chinese else CLASSES[label]
 
+
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 3rem;}
 </style>"""
@@ -36,6 +37,7 @@ def header(title: str, lead: str, watch_training: bool = True) -> None:
         job.touch()
         if watch_training:
             training_in_background(job)
+
 
 @st.fragment(run_every=2)
 def training_in_background(job) -> None:
@@ -68,9 +70,11 @@ def plain(text) -> str:
     # word joiner inside "http:", "www." and "@" keeps them text.
     return _AUTOLINK.sub("\u2060", "".join(out))
 
+
 _PUNCTUATION = frozenset("\\`*_{}[]()<>#!|~$:")
 
 _AUTOLINK = re.compile(r"(?i)(?<=https)(?=\\:)|(?<=http)(?=\\:)|(?<=ftp)(?=\\:)|(?<=mailto)(?=\\:)|(?<=www)(?=\.)|(?<=@)")
+
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
     """A GitHub-style table; every cell is plain text, so a run name can't break the layout."""

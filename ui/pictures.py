@@ -16,12 +16,14 @@ def dataset_png(split: str, index: int, scale: int = 4) -> bytes:
     """One dataset image, enlarged, as PNG bytes: encoded once per process, not on every redraw."""
     return png(enlarge(dataset_split(split)[0][index], scale))
 
+
 def png(image: np.ndarray) -> bytes:
     from PIL import Image
 
     out = io.BytesIO()
     Image.fromarray(np.asarray(image)).save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
 
 def image_grid(images, captions, per_row: int = 8, scale: int = 4) -> None:
     """Small images in even columns, crisp (enlarged without smoothing), one caption each.
@@ -32,11 +34,14 @@ def image_grid(images, captions, per_row: int = 8, scale: int = 4) -> None:
             picture = image if isinstance(image, bytes) else enlarge(image, scale)
             col.image(picture, caption=caption, width="stretch")
 
+
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
     """Nearest-neighbour upscaling, so 28x28 pixels stay crisp squares in the browser."""
     return np.repeat(np.repeat(np.asarray(image), scale, axis=0), scale, axis=1)
 
+
 _BLUE, _WHITE, _RED = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([178, 24, 43])
+
 
 def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
     """Signed values -> RGB uint8: blue negative, white zero, red positive, full colour at +-limit
@@ -46,6 +51,7 @@ def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
     t = np.clip(values / limit, -1.0, 1.0)[..., None]
     rgb = np.where(t >= 0, _WHITE + t * (_RED - _WHITE), _WHITE + (-t) * (_BLUE - _WHITE))
     return rgb.astype(np.uint8)
+
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def class_mean_pngs(split: str) -> list[bytes]:

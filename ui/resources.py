@@ -22,6 +22,7 @@ def dataset_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     labels.flags.writeable = False
     return images, labels
 
+
 @st.cache_resource(show_spinner="Preparing the training data…")
 def training_tensors():
     """The dataset as torch tensors sharing the cached arrays' memory (imports torch)."""
@@ -37,18 +38,22 @@ def training_tensors():
             out += [torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))]
     return tuple(out)
 
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def class_means(split: str) -> np.ndarray:
     return analysis.class_means(*dataset_split(split))
+
 
 def class_counts(split: str) -> np.ndarray:
     """How many images of each class the split holds."""
     return np.bincount(dataset_split(split)[1], minlength=10)
 
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def pixel_histogram(split: str, label: int | None) -> np.ndarray:
     images, labels = dataset_split(split)
     return analysis.pixel_histogram(images if label is None else images[labels == label])
+
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def pca_projection(split: str, n: int = 2000, seed: int = 0):
@@ -57,9 +62,11 @@ def pca_projection(split: str, n: int = 2000, seed: int = 0):
     xy, index, ratio = analysis.pca_2d(images, n, seed)
     return xy, labels[index], index, ratio
 
+
 def evaluate(classifier) -> "analysis.Evaluation":
     """A model on the whole test set (model.lesson.analysis)."""
     return analysis.evaluate(classifier, *dataset_split("test"))
+
 
 @st.cache_resource(show_spinner=False)
 def pretrained(name: str = "best"):
@@ -72,11 +79,13 @@ def pretrained(name: str = "best"):
     classifier.weight.flags.writeable = False
     return classifier
 
+
 @st.cache_resource(show_spinner=False)
 def settings_from_env():
     from model.service.settings import load_settings
 
     return load_settings()
+
 
 def settings():
     """Deployment settings from SOFTMAX_STUDIO_* env vars; a bad value is shown, and defaults used."""
@@ -88,6 +97,7 @@ def settings():
         st.warning(f"A server setting is invalid, so the defaults are used: {error}")
         return Settings()
 
+
 @st.cache_resource(show_spinner=False)
 def training_queue():
     """One queue per server process; each session keeps its own Job handles."""
@@ -96,6 +106,7 @@ def training_queue():
     s = settings()
     return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
                          max_waiting=s.max_waiting, abandon_after=s.abandon_seconds, max_fused=s.max_fused)
+
 
 def warm_up_work() -> None:
     """Import what the Train and Predict pages need and run one tiny training."""
@@ -116,6 +127,7 @@ def warm_up_work() -> None:
     # out of the garbage collector's sight, or every full collection walks them all (0.14 s).
     gc.freeze()
 
+
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
     """Run warm_up_work in the background once the first page is up, so the Train page and
@@ -129,6 +141,7 @@ def warm_up() -> threading.Thread:
     thread = threading.Thread(target=work, name="warm-up", daemon=True)
     thread.start()
     return thread
+
 
 @st.cache_resource(show_spinner=False)
 def disk_store(root: str):

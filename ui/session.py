@@ -21,8 +21,10 @@ def run_store():
         st.session_state.run_store = MemoryRunStore()
     return st.session_state.run_store
 
+
 def runs_are_on_disk() -> bool:
     return not resources.settings().hosted and "runs_disk_error" not in st.session_state
+
 
 def training_slot() -> dict:
     """This session's training job, as slot["job"].
@@ -31,6 +33,7 @@ def training_slot() -> dict:
     slot is a plain dict fetched before a job is submitted, so keeping the job in it is no
     Streamlit call: a click can't land between the two and leave a training nobody holds."""
     return st.session_state.setdefault("training", {})
+
 
 def collect_finished_job():
     """If this session's training job has finished, save its run (once). Returns the job.
@@ -67,9 +70,11 @@ def collect_finished_job():
     st.session_state.selected_run = record.id
     return job
 
+
 def run_notices() -> dict:
     """What the last save did that the user must be told: {"evicted": names of runs it removed}."""
     return st.session_state.setdefault("run_notices", {})
+
 
 def job_saved(job) -> bool:
     """Whether collect_finished_job has dealt with this job."""

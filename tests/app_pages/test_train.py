@@ -8,6 +8,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.app_pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts
+from ui import layout, resources
 
 SETTINGS = ["cfg_preset", "cfg_impl", "cfg_epochs", "cfg_lr", "cfg_batch_size", "cfg_optimizer", "cfg_schedule",
             "cfg_normalize", "cfg_weight_decay", "cfg_init_std", "cfg_naive_softmax", "cfg_seed"]
@@ -214,8 +215,6 @@ def test_locally_a_run_is_saved_and_listed_in_a_fresh_session(dataset_available,
 
 
 def test_hosted_runs_stay_in_their_session(dataset_available, monkeypatch):
-    from ui import layout, resources
-
     monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")
     resources.settings_from_env.clear()
     at = open_page("train")
@@ -248,8 +247,6 @@ def test_runs_can_be_renamed_and_deleted(dataset_available):
 # --- the training queue ------------------------------------------------------------------
 
 def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available, monkeypatch):
-    from ui import layout, resources
-
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
     resources.settings_from_env.clear()
     resources.training_queue.clear()
@@ -288,7 +285,7 @@ def test_run_names_are_shown_as_plain_text_everywhere(dataset_available):
     at.button(key="rename_run").click().run()
     assert_clean(at)
     assert store(at).get(run.id).name == HOSTILE_NAME
-    escaped = common_plain(HOSTILE_NAME)
+    escaped = layout.plain(HOSTILE_NAME)
     sources = [s.value for s in at.subheader] + [m.value for m in at.markdown]
     assert any(escaped in text for text in sources)  # the subheader, the table and the Delete popover
     for text in sources:
@@ -296,15 +293,7 @@ def test_run_names_are_shown_as_plain_text_everywhere(dataset_available):
         assert "![" not in live and "<img" not in live and ":red[" not in live and "](" not in live
 
 
-def common_plain(text):
-    from ui import layout, resources
-
-    return layout.plain(text)
-
-
 def test_plain_escapes_every_markup_start_and_keeps_one_line():
-    from ui import layout, resources
-
     assert layout.plain("a\nb\u202ec") == "a b c"
     assert layout.plain("![i](u)") == "\\!\\[i\\]\\(u\\)"
     assert layout.plain("lr 0.1, 84.1% — 中文") == "lr 0.1, 84.1% — 中文"
@@ -356,8 +345,6 @@ def test_a_run_whose_file_starts_with_0x80_is_kept(dataset_available, monkeypatc
 
 def test_a_hosted_session_is_told_when_its_oldest_run_is_removed(dataset_available, monkeypatch):
     from model.service.runs import MemoryRunStore
-    from ui import layout, resources
-
     monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")
     resources.settings_from_env.clear()
     at = open_page("train", run_store=MemoryRunStore(keep=2))
@@ -373,8 +360,6 @@ def test_a_hosted_session_is_told_when_its_oldest_run_is_removed(dataset_availab
 
 
 def test_a_visitor_over_the_queue_limit_is_told_to_try_again(dataset_available, monkeypatch):
-    from ui import layout, resources
-
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_QUEUE", "1")
     resources.settings_from_env.clear()

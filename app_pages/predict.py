@@ -327,8 +327,7 @@ def test_image(classifier, have_dataset: bool) -> None:
     show_why(classifier, image28, prediction.probabilities)
 
 
-layout.header("Predict", "Show the model a garment. It shrinks the picture to 28×28 like the dataset, scores it against "
-                         "the ten templates and turns the scores into probabilities with softmax.")
+layout.header("predict")
 shipped, shipped_errors = _shipped()
 store = session.run_store()
 session.collect_finished_job()

@@ -400,8 +400,7 @@ def runs(store, active: bool, data: dict) -> None:
         st.info("No runs yet. Press **Start training**: the lesson preset takes a few seconds.", icon=":material/info:")
 
 
-layout.header("Train", "Fit W and b by minibatch SGD on the training images; after every epoch the model is "
-                       "scored on the 10,000 test images it never trains on.", watch_training=False)
+layout.header("train", watch_training=False)
 data = dataset_box.dataset()
 if data is None:
     st.stop()

@@ -8,15 +8,22 @@ import unicodedata
 import streamlit as st
 
 from model import CLASSES, CLASSES_ZH
+from model.files.classes import a_or_an
 from model.service.jobs import Status
+from ui import i18n
+from ui.i18n import t
 from ui.session import training_slot
 
 PAGES = {"home": "app_pages/home.py", "dataset": "app_pages/dataset.py", "train": "app_pages/train.py",
          "predict": "app_pages/predict.py"}
 
 
-def class_name(label: int, chinese: bool = True) -> str:
-    return f"{CLASSES[label]} ({CLASSES_ZH[label]})" if chinese else CLASSES[label]
+def class_name(label: int, article: bool = False) -> str:
+    """A class's name in this run's language (d2l-zh's names in Chinese); `article`: "a Coat",
+    "an Ankle boot" in English, for a sentence."""
+    if i18n.language() == "zh":
+        return CLASSES_ZH[int(label)]
+    return a_or_an(CLASSES[int(label)]) if article else CLASSES[int(label)]
 
 
 _CSS = """<style>
@@ -24,12 +31,19 @@ _CSS = """<style>
 </style>"""
 
 
-def header(title: str, lead: str, watch_training: bool = True) -> None:
-    """The same header on every page: a title and one line on what the page teaches. While this
-    session trains, every page tells the queue someone is still here (the Train page does so
-    from its live view: `watch_training=False`)."""
+def header(page: str, watch_training: bool = True) -> None:
+    """The same header on every page: a title and one line on what the page teaches (the
+    catalog's "<page>.title" and "<page>.lead"), and the language toggle. While this session trains,
+    every page tells the queue someone is still here (the Train page does so from its live
+    view: `watch_training=False`)."""
+    lang = i18n.language()
+    i18n.keep_in_url(lang)
     st.html(_CSS)
-    st.title(title)
+    title_col, toggle_col = st.columns([5, 1.2], vertical_alignment="center")
+    title_col.title(t(f"{page}.title"))
+    with toggle_col:
+        i18n.language_toggle(lang)
+    lead = t(f"{page}.lead")
     st.markdown(f"<p style='font-size:1.05rem;color:#5f6368;margin-top:-0.6rem'>{lead}</p>",
                 unsafe_allow_html=True)
     job = training_slot().get("job")
@@ -48,9 +62,9 @@ def training_in_background(job) -> None:
     if job.finished:
         st.rerun()  # the whole page, without this line: the run is saved and listed
     if snap.status is Status.QUEUED:
-        st.caption(f"Your training is number {snap.position} in line; it starts by itself. Open Train to watch it.")
+        st.caption(t("common.background_queued", position=snap.position))
     elif snap.status is Status.RUNNING:
-        st.caption(f"Your training is running in the background ({snap.fraction:.0%}). Open Train to watch it.")
+        st.caption(t("common.background_running", fraction=snap.fraction))
 
 
 def plain(text) -> str:

@@ -1,4 +1,5 @@
 """Shared AppTest fixtures and helpers for the page tests (one test file per page under pages/)."""
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,40 @@ def finish_training(at: AppTest, timeout: float = 120) -> None:
     assert job.wait(timeout), "training did not finish"
     at.run()
     assert_clean(at)
+
+
+# Words that stay as they are in the Chinese interface: names, formats, code, units, as d2l-zh
+# writes them too.
+KEPT_IN_CHINESE = {
+    "softmax", "studio", "fashion", "mnist", "sgd", "adam", "pca", "logits", "logsumexp", "nan", "float32",
+    "exp", "log", "torch", "optim", "sequential", "crossentropyloss", "png", "jpeg", "webp", "gif", "bmp",
+    "safetensors", "json", "english", "relu", "python", "cosine", "debian", "apt", "get", "sudo", "install",
+    "dataset", "data", "download", "model", "pytorch", "pickle", "lbfgs", "nn", "linear", "argmax", "float", "language",
+}
+_MARKUP = re.compile(r"<[^>]*>|`[^`]*`|\$[^$]*\$|:material/[a-z_]+:|:[a-z]+\[|https?://\S+|\S+\.(?:py|json|safetensors|gz)\b"
+                     r"|#\d+|\b[a-z0-9]{8,}\b")
+
+
+def untranslated(at: AppTest, names: tuple[str, ...] = ()) -> list[str]:
+    """Texts the page shows that still hold English words (four letters or more), apart from
+    what Chinese keeps as it is (KEPT_IN_CHINESE) and `names` (the user's own: run names)."""
+    shown = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                                  "error", "success") for e in getattr(at, kind)]
+    for kind in ("button", "selectbox", "radio", "slider", "number_input", "checkbox", "toggle", "text_input",
+                 "multiselect", "segmented_control", "download_button", "expander", "tabs", "metric"):
+        for widget in getattr(at, kind):
+            shown.append(getattr(widget, "label", ""))
+            shown += [str(o) for o in getattr(widget, "options", [])]
+            if kind == "metric":
+                shown.append(str(widget.value))
+            if getattr(widget, "help", None):
+                shown.append(widget.help)
+    offenders = []
+    for text in shown:
+        plain = _MARKUP.sub(" ", str(text))
+        for name in names:
+            plain = plain.replace(name, " ")
+        words = [w for w in re.findall(r"[A-Za-z]{4,}", plain) if w.lower() not in KEPT_IN_CHINESE]
+        if words:
+            offenders.append(f"{words}: {text[:120]}")
+    return offenders

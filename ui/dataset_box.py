@@ -6,6 +6,7 @@ import streamlit as st
 
 from model.files import data as fmnist
 from model.files.data import DatasetError
+from ui.i18n import explain, t
 from ui.resources import dataset_split
 
 
@@ -34,33 +35,31 @@ def dataset_notice(extra: str = "") -> bool:
 def dataset_missing_box(error: Exception, extra: str = "") -> None:
     """One clear box: what is missing and the three ways to fix it, with a Download button."""
     with st.container(border=True):
-        headline = ("Fashion-MNIST is not on this server." if extra else
-                    "Fashion-MNIST is not on this server, so this page can't work yet.")
-        st.error(f"**{headline}** {extra}\n\n{error}", icon=":material/dataset:")
-        if st.button("Download Fashion-MNIST (30 MB)", key="download_dataset", icon=":material/download:"):
+        headline = t("common.dataset.missing") if extra else t("common.dataset.missing_page")
+        st.error(f"**{headline}** {extra}\n\n{explain(error)}", icon=":material/dataset:")
+        if st.button(t("common.dataset.download"), key="download_dataset", icon=":material/download:"):
             _download()
 
 
 def _download() -> None:
-    bar = st.progress(0.0, text="Connecting…")
+    bar = st.progress(0.0, text=t("common.dataset.connecting"))
     shown = {"step": -1}
 
     def progress(name: str, done: int, total: int) -> None:
         step = int(100 * done / total) if total else 0
         if step != shown["step"]:  # one update per percent, not per 64 KB chunk
             shown["step"] = step
-            bar.progress(min(step, 100) / 100, text=f"{name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            bar.progress(min(step, 100) / 100, text=t("common.dataset.progress", name=name, done=done / 1e6, total=total / 1e6))
 
     try:
         fmnist.download(progress=progress)
     except DatasetError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(explain(error))
         return
     except Exception as error:  # noqa: BLE001 - no traceback on the page
         bar.empty()
-        st.error(f"The download failed ({type(error).__name__}: {error}). Check the internet connection "
-                 "or install the dataset with `sudo apt-get install dataset-fashion-mnist`.")
+        st.error(t("common.dataset.download_failed", error=f"{type(error).__name__}: {error}"))
         return
     dataset_split.clear()
     st.rerun()

@@ -66,6 +66,21 @@ def text(lang: str, key: str, **values) -> str:
     return template.format(**values) if values else template
 
 
+def explain(thing) -> str:
+    """An engine message (model.message.Message, or an error raised with one) in this run's
+    language; anything else as its plain text. Values that are Messages are explained too."""
+    from model.message import Message, reason
+
+    message = reason(thing) if isinstance(thing, BaseException) else thing
+    if not isinstance(message, Message):
+        return str(message)
+    template = catalog(language()).get(f"engine.{message.key}")
+    if template is None:
+        return str(message)
+    values = {name: explain(value) if isinstance(value, Message) else value for name, value in message.values.items()}
+    return template.format(**values) if values else template
+
+
 def keep_in_url(lang: str) -> None:
     """The language in this page's URL, so a copied or reloaded link keeps it."""
     if st.query_params.get("lang") != lang:

@@ -18,10 +18,10 @@ PAGES = {"home": "app_pages/home.py", "dataset": "app_pages/dataset.py", "train"
          "predict": "app_pages/predict.py"}
 
 
-def class_name(label: int, article: bool = False) -> str:
-    """A class's name in this run's language (d2l-zh's names in Chinese); `article`: "a Coat",
-    "an Ankle boot" in English, for a sentence."""
-    if i18n.language() == "zh":
+def class_name(label: int, article: bool = False, lang: str | None = None) -> str:
+    """A class's name in this run's language or `lang` (d2l-zh's names in Chinese); `article`:
+    "a Coat", "an Ankle boot" in English, for a sentence."""
+    if (lang or i18n.language()) == "zh":
         return CLASSES_ZH[int(label)]
     return a_or_an(CLASSES[int(label)]) if article else CLASSES[int(label)]
 

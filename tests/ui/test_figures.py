@@ -57,3 +57,64 @@ def test_the_probability_bars_and_the_curves_show_the_numbers_they_are_given(dat
     assert list(by_name["test accuracy"].y) == [0.81, 0.82]
     assert list(by_name["train loss"].y) == [0.6, 0.5]
     assert curves.layout.yaxis2.tickformat == ".0%"
+
+
+def chart_texts(fig) -> list[str]:
+    """Every text a figure shows: trace names, axis and subplot titles, hover templates, ticks."""
+    found = []
+
+    def walk(node, key=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key in ("name", "text", "hovertemplate", "x", "y"):
+            found.append(node)
+
+    walk(fig.to_plotly_json())
+    return found
+
+
+def test_every_chart_speaks_chinese(monkeypatch):
+    import re
+
+    import numpy as np
+
+    from tests.app_pages.conftest import KEPT_IN_CHINESE
+    from ui import figures, i18n
+
+    monkeypatch.setattr(i18n, "language", lambda: "zh")
+    history = [{"epoch": 0, "train_loss": 0.6, "train_acc": 0.79, "test_acc": 0.81},
+               {"epoch": 1, "train_loss": 0.5, "train_acc": 0.83, "test_acc": 0.82}]
+    points = [{"x": 0.5, "train_loss": 0.7, "train_acc": 0.7}]
+    rng = np.random.default_rng(0)
+    built = [figures.curves_figure([{"name": "运行一", "history": history, "points": points}]),
+             figures.curves_figure([{"name": "甲", "history": history}, {"name": "乙", "history": history}]),
+             figures.epochs_figure(history, epochs=10),
+             figures.probability_figure(np.full(10, 0.1)),
+             figures.heatmap_figure(rng.normal(size=(28, 28))),
+             figures.confusion_figure(np.eye(10, dtype=int)),
+             figures.per_class_figure(np.full(10, 0.8)),
+             figures.class_counts_figure({"train": np.full(10, 6000), "test": np.full(10, 1000)}, "zh"),
+             figures.histogram_figure(np.arange(256), "zh"),
+             figures.pca_figure(rng.normal(size=(20, 2)), np.arange(20) % 10, np.arange(20), np.array([0.3, 0.2]), "zh")]
+    for fig in built:
+        texts = chart_texts(fig)
+        assert any(re.search(r"[\u4e00-\u9fff]", text) for text in texts), texts
+        english = [w for text in texts for w in re.findall(r"[A-Za-z]{4,}", re.sub(r"%\{[^}]*\}|<[^>]*>", "", text))
+                   if w.lower() not in KEPT_IN_CHINESE]
+        assert english == [], english
+
+
+def test_the_chapters_chart_draws_the_three_series_per_epoch_as_train_ch3_does():
+    from ui import figures
+
+    history = [{"epoch": e, "train_loss": 0.8 - 0.1 * e, "train_acc": 0.7 + 0.03 * e, "test_acc": 0.72 + 0.02 * e}
+               for e in range(3)]
+    fig = figures.epochs_figure(history, epochs=10)
+    assert [list(trace.x) for trace in fig.data] == [[1, 2, 3]] * 3  # epochs counted from 1
+    assert [trace.name for trace in fig.data] == ["train loss", "train acc", "test acc"]
+    assert list(fig.data[2].y) == [0.72, 0.74, 0.76]
+    assert tuple(fig.layout.xaxis.range) == (1, 10) and tuple(fig.layout.yaxis.range) == (0.3, 0.9)

@@ -12,8 +12,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def placeholders(template: str) -> set[str]:
-    # A regex, not string.Formatter: texts without values keep LaTeX's braces as they are.
-    return set(re.findall(r"(?<!\\)\{([a-z_0-9]+)(?:[:!][^{}]*)?\}", template))
+    # A regex, not string.Formatter: texts without values keep LaTeX's (\frac{a}{b}) and
+    # plotly's (%{x}) braces as they are, and {{ }} is a literal brace.
+    template = template.replace("{{", "").replace("}}", "")
+    return set(re.findall(r"(?<![\\%])\{([a-z_0-9]+)(?:[:!][^{}]*)?\}", template))
 
 
 def test_both_catalogs_hold_the_same_keys_and_placeholders():
@@ -29,7 +31,7 @@ def test_both_catalogs_hold_the_same_keys_and_placeholders():
 def test_every_key_the_code_uses_is_in_the_catalog():
     used = set()
     for path in [ROOT / "app.py", *ROOT.glob("app_pages/*.py"), *ROOT.glob("ui/*.py")]:
-        used |= set(re.findall(r"\bt\(\s*\"([a-z_]+\.[a-z0-9_.]+)\"", path.read_text()))
+        used |= set(re.findall(r"\b(?:t|text)\((?:\s*lang,)?\s*\"([a-z_]+\.[a-z0-9_.]+)\"", path.read_text()))
     assert len(used) > 20
     assert sorted(used - set(i18n.catalog("en"))) == []
 

@@ -4,24 +4,15 @@ import time
 import numpy as np
 import streamlit as st
 
-from model import CLASSES
-from model.files.classes import a_or_an
 from model.files.checkpoint import CheckpointError
 from model.files.image_files import ImageError
-from ui import dataset_box, figures, layout, pictures, resources, session
+from ui import dataset_box, figures, i18n, layout, pictures, resources, session
+from ui.i18n import t
 
-# The models that ship with the app, the default first, and how each is listed ({acc}: its test accuracy).
-SHIPPED = {"robust": "Robust — for drawings and photos ({acc} on the test set)",
-           "best": "Best on the test set ({acc})"}
-# The sidebar's caption for each: which model is in use and why the default is the default.
-IN_USE = {
-    "robust": "In use: the robust model, the default. It was also trained on mirrored garments, filled "
-              "silhouettes and outline drawings, shifted, scaled and tilted a little, so it reads what people "
-              "draw and photograph far better, for a little less accuracy on the dataset's own test images.",
-    "best": "In use: the `best` preset, the most accurate on the dataset's own test images. It has only seen "
-            "upright, filled, left-facing garments, so outline drawings and right-facing shoes fool it more "
-            "often; the robust model (the default) is made for those.",
-}
+# The models that ship with the app, the default first. How each is listed is the catalog's
+# "predict.model.<name>" ({acc}: its test accuracy), and the sidebar's caption saying which model
+# is in use and why the default is the default "predict.model.in_use_<name>".
+SHIPPED = ("robust", "best")
 
 # streamlit-drawable-canvas waits 200 ms after a stroke before it sends the drawing (a fixed
 # debounce in its frontend). This helper presses the canvas's own "Update the app with this
@@ -51,7 +42,7 @@ def _shipped():
         try:
             models[name] = resources.pretrained(name)
         except CheckpointError as error:
-            errors.append(f"The shipped model '{name}' can't be used: {error}")
+            errors.append(t("predict.model.shipped_broken", name=name, error=error))
     return models, errors
 
 
@@ -63,29 +54,28 @@ def choose_model(shipped: dict, shipped_errors: list[str], store):
         st.session_state.predict_model = options[0]
     chooser = st.radio if len(options) <= 7 else st.selectbox  # more than four saved runs get a menu
     shown = layout.plain if chooser is st.radio else str  # radio options are markdown, a menu's are text
-    names = {f"run:{r.id}": f"Run: {shown(r.name)}" for r in records}
+    names = {f"run:{r.id}": t("predict.model.run", name=shown(r.name)) for r in records}
     for name, model in shipped.items():
-        names[f"pretrained:{name}"] = SHIPPED[name].format(acc=f"{model.metadata.get('test_acc', 0):.1%}")
-    names["upload"] = "Upload a checkpoint…"
+        names[f"pretrained:{name}"] = t(f"predict.model.{name}", acc=model.metadata.get("test_acc", 0))
+    names["upload"] = t("predict.model.upload")
 
     with st.sidebar:
-        st.header("Model")
-        choice = chooser("Which model predicts", options, key="predict_model", format_func=names.get,
-                         help="Two models ship with the app: the robust one (the default) and the `best` preset. "
-                              "Runs you train on the Train page appear here too.")
+        st.header(t("predict.model.header"))
+        choice = chooser(t("predict.model.which"), options, key="predict_model", format_func=names.get,
+                         help=t("predict.model.help"))
         for error in shipped_errors:
             st.warning(error)
         classifier = None
         if choice.startswith("pretrained:"):
             classifier = shipped[choice.removeprefix("pretrained:")]
-            st.caption(IN_USE[choice.removeprefix("pretrained:")])
+            st.caption(t(f"predict.model.in_use_{choice.removeprefix('pretrained:')}"))
         elif choice.startswith("run:"):
             try:
                 classifier = store.load_classifier(choice[4:])
             except Exception as error:  # noqa: BLE001 - a damaged or deleted run is a message
-                st.error(f"This run can't be loaded: {error}")
+                st.error(t("predict.model.run_broken", error=error))
         else:
-            upload = st.file_uploader("A .safetensors checkpoint from the Train page", type=["safetensors"],
+            upload = st.file_uploader(t("predict.model.checkpoint"), type=["safetensors"],
                                       key="checkpoint_upload")
             if upload is not None:
                 from model.files import checkpoint
@@ -93,7 +83,8 @@ def choose_model(shipped: dict, shipped_errors: list[str], store):
                 try:
                     classifier = checkpoint.from_bytes(upload.getvalue())
                     acc = classifier.metadata.get("test_acc")
-                    st.success(f"Loaded {layout.plain(upload.name)}" + (f" ({acc:.1%} on the test set)." if acc else "."))
+                    st.success(t("predict.model.loaded_acc", name=layout.plain(upload.name), acc=acc) if acc
+                               else t("predict.model.loaded", name=layout.plain(upload.name)))
                 except CheckpointError as error:
                     st.error(str(error))
     return classifier
@@ -102,19 +93,20 @@ def choose_model(shipped: dict, shipped_errors: list[str], store):
 # --- showing a prediction --------------------------------------------------------------------
 
 def confidence_words(p: float) -> str:
-    return "very sure" if p >= 0.9 else "fairly sure" if p >= 0.6 else "unsure"
+    return t("predict.answer.very_sure" if p >= 0.9 else "predict.answer.fairly_sure" if p >= 0.6
+             else "predict.answer.unsure")
 
 
 def show_answer(probabilities: np.ndarray, true_label: int | None = None, note: str | None = None) -> None:
     order = np.argsort(-probabilities)
     top, second = int(order[0]), int(order[1])
     with st.container(key="prediction"):
-        st.markdown(f"#### Prediction: **{layout.class_name(top)}**")
-        line = (f"{probabilities[top]:.0%} confident, {confidence_words(probabilities[top])}. "
-                f"Runner-up: {CLASSES[second]} ({probabilities[second]:.0%}).")
+        st.markdown(t("predict.answer.heading", name=layout.class_name(top)))
+        line = t("predict.answer.line", p=probabilities[top], words=confidence_words(probabilities[top]),
+                 second=layout.class_name(second), q=probabilities[second])
         if true_label is not None:
-            line += (" :green[:material/check_circle: Right.]" if true_label == top
-                     else f" :red[:material/cancel: Wrong: it is {a_or_an(CLASSES[true_label])}.]")
+            line += (t("predict.answer.right") if true_label == top
+                     else t("predict.answer.wrong", what=layout.class_name(true_label, article=True)))
         st.markdown(line)
         if note:
             st.caption(note)
@@ -136,39 +128,46 @@ def square(picture, fill=None) -> np.ndarray:
     return pictures.enlarge(out, max(1, 140 // side)) if side < 140 else out
 
 
+def step_name(name: str) -> str:
+    """A preprocessing step's name (model/files/preprocess.py names them in English) in this
+    run's language: the catalog's "predict.steps.<name>", the name itself for one it lacks."""
+    key = f"predict.steps.{name}"
+    return t(key) if key in i18n.catalog(i18n.DEFAULT) else name
+
+
 def show_steps(steps) -> None:
-    st.markdown("**From your picture to the model's input**")
+    st.markdown(t("predict.answer.steps_title"))
     cols = st.columns(max(len(steps), 6))
     for i, (col, (name, picture)) in enumerate(zip(cols, steps)):
         # From the third step on the garment is light on black: pad with black.
-        col.image(square(picture, None if i < 2 else 0), caption=name, width="stretch")
+        col.image(square(picture, None if i < 2 else 0), caption=step_name(name), width="stretch")
 
 
 def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None:
     label = int(np.argmax(probabilities))
     contributions = classifier.contributions(image28, label)
     logit = float(contributions.sum() + classifier.bias[label])
-    st.markdown(f"**Why {CLASSES[label]}? Each pixel's contribution to its score**")
+    name = layout.class_name(label)
+    st.markdown(t("predict.why.title", name=name))
     c1, c2, c3 = st.columns([1, 1, 1.5], vertical_alignment="center")
-    c1.image(pictures.enlarge(image28, 6), caption="the 28×28 input x", width="stretch")
+    c1.image(pictures.enlarge(image28, 6), caption=t("predict.why.input"), width="stretch")
     c2.image(pictures.enlarge(pictures.diverging(classifier.templates()[label]), 6),
-             caption=f"the {CLASSES[label]} template (its 784 weights)", width="stretch")
+             caption=t("predict.why.template", name=name), width="stretch")
     c3.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
                     key="contributions")
-    c3.caption("weight × input, pixel by pixel (hover to read the numbers)")
-    st.caption(f"Red pixels push the score of {CLASSES[label]} up, blue ones push it down. All 784 contributions plus "
-               f"the bias ({float(classifier.bias[label]):+.2f}) add up to its score o = {logit:.2f}; softmax turns "
-               "the ten scores into the probabilities above.")
+    c3.caption(t("predict.why.heatmap"))
+    st.caption(t("predict.why.caption", name=name, bias=float(classifier.bias[label]), logit=logit))
 
 
-def show_prediction(prediction, took: float, what: str = "The picture") -> None:
-    """A Prediction from model.files.predict: the answer, the preprocessing steps, and why."""
+def show_prediction(prediction, took: float, what: str | None = None) -> None:
+    """A Prediction from model.files.predict: the answer, the preprocessing steps, and why.
+    `what`: the timing note's subject (default "The picture")."""
     if prediction.empty:
         st.info(prediction.message, icon=":material/info:")
         show_steps(prediction.preprocessed.steps)
         return
     show_answer(prediction.probabilities,
-                note=f"{what} was preprocessed and classified on the server in {took * 1000:.0f} ms.")
+                note=t("predict.answer.timing", what=what or t("predict.answer.the_picture"), ms=took * 1000))
 
 
 def attempt(work):
@@ -179,7 +178,7 @@ def attempt(work):
     except ImageError as error:
         st.error(str(error), icon=":material/broken_image:")
     except Exception as error:  # noqa: BLE001 - never a traceback on the page
-        st.error(f"This picture can't be used ({type(error).__name__}: {error}). Try another one.")
+        st.error(t("predict.answer.unusable", kind=type(error).__name__, error=error))
     return None, 0.0
 
 
@@ -207,7 +206,7 @@ def cropped(picture, key: str):
                                           Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)
     box = st_cropper(preview, default_coords=(0, preview.width, 0, preview.height), return_type="box",
                      should_resize_image=False, box_color="#ff4b4b", key=key)
-    st.caption("Drag the box or its corners to frame one garment: only what is inside it is classified.")
+    st.caption(t("predict.upload.crop"))
     left = min(max(0, round(box["left"] / scale)), width - 1)
     top = min(max(0, round(box["top"] / scale)), height - 1)
     right = min(max(left + 1, round((box["left"] + box["width"]) / scale)), width)
@@ -226,11 +225,11 @@ def below(classifier, prediction) -> None:
 
 
 def input_mode() -> str:
-    return st.segmented_control("Input", ["Draw", "Upload", "Camera", "Test image"], default="Draw", key="predict_input",
-                                required=True, label_visibility="collapsed",
-                                format_func={"Draw": ":material/draw: Draw", "Upload": ":material/upload: Upload",
-                                             "Camera": ":material/photo_camera: Camera",
-                                             "Test image": ":material/casino: Test image"}.get)
+    # The values stay English (the session and the tests use them); what is shown comes from the catalog.
+    shown = {"Draw": t("predict.input.draw"), "Upload": t("predict.input.upload"), "Camera": t("predict.input.camera"),
+             "Test image": t("predict.input.test_image")}
+    return st.segmented_control(t("predict.input.label"), list(shown), default="Draw", key="predict_input",
+                                required=True, label_visibility="collapsed", format_func=shown.get)
 
 
 @st.fragment
@@ -243,27 +242,23 @@ def draw(classifier) -> None:
         # 12 px on the 280 px canvas is ~1.5-2 px once a garment is shrunk to 28x28, as thin as the
         # outlines the robust model learned, and two trouser legs drawn ~25 px apart keep a gap
         # between them (at 24 px, the old default, they merge into one shape).
-        brush = st.slider("Brush", 4, 60, 12, key="brush",
-                          help="Thin strokes keep the gaps that tell garments apart (between trouser legs, under "
-                               "a sleeve). Thick ones are quicker for filling a shape in.")
+        brush = st.slider(t("predict.draw.brush"), 4, 60, 12, key="brush", help=t("predict.draw.brush_help"))
         figures.import_pandas()  # st_canvas imports it; see figures._pandas_gate
         canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                            height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
-        st.caption("Draw one garment, large and upright: its outline, or fill it in. "
-                   "Use the canvas toolbar to undo or clear.")
+        st.caption(t("predict.draw.caption"))
         # data=b"": a dict payload would make Streamlit import pandas to look for dataframes in it.
         SEND_ON_STROKE_END(key="send_on_stroke_end", data=b"")
     objects = (canvas.json_data or {}).get("objects") or []
     prediction = None
     with right:
         if not objects or canvas.image_bytes is None:
-            st.info("Draw a garment on the black square: a T-shirt, trousers, a bag, a shoe…",
-                    icon=":material/draw:")
+            st.info(t("predict.draw.empty"), icon=":material/draw:")
         else:
             prediction, took = predict_bytes(classifier, canvas.image_bytes)
             if prediction is not None:
-                show_prediction(prediction, took, what=f"Your drawing ({len(objects)} stroke"
-                                                       f"{'s' if len(objects) != 1 else ''})")
+                what = t("predict.draw.what_one" if len(objects) == 1 else "predict.draw.what_many", count=len(objects))
+                show_prediction(prediction, took, what=what)
     below(classifier, prediction)
 
 
@@ -272,10 +267,9 @@ def upload_or_camera(classifier, mode: str) -> None:
     left, right = two_columns()
     with left:
         if mode == "Upload":
-            file = st.file_uploader("A picture of one garment", key="image_upload",
-                                    help="PNG, JPEG, WebP, GIF or BMP. A plain background works best.")
+            file = st.file_uploader(t("predict.upload.file"), key="image_upload", help=t("predict.upload.file_help"))
         else:
-            file = st.camera_input("Photograph one garment on a plain background", key="camera")
+            file = st.camera_input(t("predict.upload.camera"), key="camera")
         picture = None
         if file is not None:
             from model.files.image_files import decode_image
@@ -286,7 +280,7 @@ def upload_or_camera(classifier, mode: str) -> None:
     prediction = None
     with right:
         if file is None:
-            st.info("Works best with one garment, flat or hanging, on a plain background that differs from it.",
+            st.info(t("predict.upload.empty"),
                     icon=":material/photo_camera:" if mode == "Camera" else ":material/upload:")
         elif picture is not None:
             from model.files.predict import predict_image
@@ -301,20 +295,20 @@ def test_image(classifier, have_dataset: bool) -> None:
     """A random Fashion-MNIST test image, read as it is, with its true class."""
     data = dataset_box.dataset() if have_dataset else None
     if data is None:
-        st.info("Random test images come from Fashion-MNIST, which is not on this server (see above).",
-                icon=":material/dataset:")
+        st.info(t("predict.test_image.no_dataset"), icon=":material/dataset:")
         return
     images, labels = data["test"]
     if "test_index" not in st.session_state:
         st.session_state.test_index = int(np.random.default_rng().integers(len(images)))
     left, right = two_columns()
     with left:
-        if st.button("Pick another test image", icon=":material/casino:", key="another"):
+        if st.button(t("predict.test_image.another"), icon=":material/casino:", key="another"):
             st.session_state.test_index = int(np.random.default_rng().integers(len(images)))
         index = st.session_state.test_index
         image28 = images[index]
-        st.image(pictures.enlarge(image28, 8), caption=f"Test image #{index}: {a_or_an(CLASSES[labels[index]])}", width=224)
-        st.caption("Test images are already 28×28 Fashion-MNIST pictures: the model reads them as they are.")
+        st.image(pictures.enlarge(image28, 8), width=224,
+                 caption=t("predict.test_image.caption", index=index, what=layout.class_name(labels[index], article=True)))
+        st.caption(t("predict.test_image.as_they_are"))
     from model.files.predict import predict_dataset_image
 
     started = time.perf_counter()
@@ -322,8 +316,7 @@ def test_image(classifier, have_dataset: bool) -> None:
     with right:
         took = (time.perf_counter() - started) * 1000
         show_answer(prediction.probabilities, true_label=int(labels[index]),
-                    note=f"Classified on the server in {took:.1f} ms." if took < 10 else
-                    f"Classified on the server in {took:.0f} ms.")
+                    note=t("predict.test_image.timing_fast" if took < 10 else "predict.test_image.timing", ms=took))
     show_why(classifier, image28, prediction.probabilities)
 
 
@@ -333,11 +326,9 @@ store = session.run_store()
 session.collect_finished_job()
 classifier = choose_model(shipped, shipped_errors, store)
 if classifier is None:
-    st.info("Choose a model in the sidebar: a shipped one, one you trained, or a checkpoint file.",
-            icon=":material/arrow_back:")
+    st.info(t("predict.choose_model"), icon=":material/arrow_back:")
     st.stop()
-have_dataset = dataset_box.dataset_notice("Predict still works: draw, upload or photograph a garment "
-                                     "(only the random test images need the dataset).")
+have_dataset = dataset_box.dataset_notice(t("predict.dataset_extra"))
 mode = input_mode()
 if mode == "Draw":
     draw(classifier)

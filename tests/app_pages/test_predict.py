@@ -5,7 +5,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.app_pages.conftest import assert_clean, finish_training, open_page, store, texts
+from tests.app_pages.conftest import assert_clean, finish_training, open_page, store, texts, untranslated
 
 
 def png(array: np.ndarray) -> bytes:
@@ -152,3 +152,53 @@ def test_a_photo_from_the_camera_is_predicted(dataset_available):
     at.camera_input(key="camera").upload("photo.jpg", photo.getvalue(), "image/jpeg").run()
     assert_clean(at)
     assert "Prediction:" in texts(at)
+
+
+# --- in Chinese ----------------------------------------------------------------------------------
+
+def test_predict_in_chinese_draw_mode_has_no_english_left():
+    from ui import i18n
+
+    at = open_page("predict", lang="zh")
+    assert at.title[0].value == "预测"
+    assert at.segmented_control(key="predict_input").value == "Draw"
+    assert i18n.text("zh", "predict.draw.empty") in texts(at)
+    assert i18n.text("zh", "predict.model.in_use_robust") in texts(at)
+    assert untranslated(at) == []
+
+
+def test_predict_in_chinese_a_test_image_names_its_class_in_chinese(dataset_available):
+    from model import CLASSES_ZH
+    from model.files.data import load_split_numpy
+
+    _, labels = load_split_numpy("test")
+    at = open_page("predict", lang="zh", test_index=0)
+    at.segmented_control(key="predict_input").set_value("Test image").run()
+    assert_clean(at)
+    shown = texts(at)
+    heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    assert heading.startswith("#### 预测：**") and any(f"**{name}**" in heading for name in CLASSES_ZH), heading
+    assert "置信度" in shown and "第二可能" in shown
+    assert "正确" in shown or f"它是{CLASSES_ZH[labels[0]]}" in shown
+    assert "为什么是" in shown and "偏置" in shown  # the why-section
+    assert len(at.get("plotly_chart")) == 2
+    captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
+    assert f"测试图像 #0：{CLASSES_ZH[labels[0]]}" in captions, captions
+    assert untranslated(at) == []
+
+
+def test_predict_in_chinese_names_the_preprocessing_steps_in_chinese(dataset_available):
+    from model.files.data import load_split_numpy
+
+    images, labels = load_split_numpy("test")
+    trouser = images[np.flatnonzero(labels == 1)[0]]
+    at = open_page("predict", lang="zh")
+    at.segmented_control(key="predict_input").set_value("Upload").run()
+    at.file_uploader(key="image_upload").upload("trouser.png", png(np.kron(255 - trouser, np.ones((8, 8), np.uint8))),
+                                                "image/png").run()
+    assert_clean(at)
+    assert "#### 预测：**裤子**" in texts(at)
+    captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
+    assert captions[0] == "原图" and "最终的 28×28" in captions, captions  # model/files/preprocess.py's names
+    assert "28×28 的输入 x" in captions and "裤子的模板（它的 784 个权重）" in captions
+    assert untranslated(at) == []

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from tests.app_pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts
-from ui import layout, resources
+from tests.app_pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts, untranslated
+from ui import i18n, layout, resources
 
 SETTINGS = ["cfg_preset", "cfg_impl", "cfg_epochs", "cfg_lr", "cfg_batch_size", "cfg_optimizer", "cfg_schedule",
             "cfg_normalize", "cfg_weight_decay", "cfg_init_std", "cfg_naive_softmax", "cfg_seed"]
@@ -242,6 +242,41 @@ def test_runs_can_be_renamed_and_deleted(dataset_available):
     assert_clean(at)
     assert store(at).list() == []
     assert "No runs yet" in texts(at)
+
+
+# --- in Chinese ----------------------------------------------------------------------------
+
+def query_value(at: AppTest, name: str) -> str:
+    value = at.query_params[name]
+    return value[0] if isinstance(value, list) else value
+
+
+def test_in_chinese_every_word_is_translated_and_links_keep_the_language(dataset_available):
+    at = open_page("train", lang="zh")
+    assert at.title[0].value == i18n.text("zh", "train.title")
+    assert at.button(key="start").label == "开始训练"
+    assert untranslated(at) == []
+    # sync_url rewrites the whole query string: the language stays in it, and in the Share link.
+    at.number_input(key="cfg_lr").set_value(0.25).run()
+    assert query_value(at, "lr") == "0.25" and query_value(at, "lang") == "zh"
+    assert any("lang=zh" in c.value and "lr=0.25" in c.value for c in at.code)
+    at.number_input(key="cfg_lr").set_value(0.1).run()
+    train_one_epoch(at)  # the lesson preset, one epoch
+    names = tuple(r.name for r in store(at).list())
+    assert len(names) == 1
+    assert untranslated(at, names=names) == []
+    assert any(names[0] in s.value and s.value.startswith("结果") for s in at.subheader)
+    assert "| 名称 |" in "\n".join(m.value for m in at.markdown)  # the runs table
+    assert query_value(at, "lang") == "zh" and any("lang=zh" in c.value for c in at.code)
+
+
+def test_a_shared_link_opens_in_its_language_and_lang_is_no_setting(dataset_available):
+    at = open_link({"lang": "zh", "preset": "best", "epochs": "7"})
+    assert at.session_state["lang"] == "zh" and at.title[0].value == i18n.text("zh", "train.title")
+    assert at.slider(key="cfg_epochs").value == 7 and not at.warning
+    assert query_value(at, "lang") == "zh" and query_value(at, "epochs") == "7"
+    at.run()  # the page's own URL, language included, is not mistaken for a new link
+    assert at.slider(key="cfg_epochs").value == 7 and not at.warning
 
 
 # --- the training queue ------------------------------------------------------------------

@@ -53,7 +53,8 @@ def normalization_for(config: TrainConfig, images: torch.Tensor) -> dict:
     """Input = (pixels/255 - mean) / std; standardize takes mean and std from the training images."""
     if config.normalize == "scale":
         return {"mean": 0.0, "std": 1.0}
-    counts = np.bincount(images.numpy().reshape(-1), minlength=256).astype(np.float64)
+    # torch counts uint8 pixels as they are; numpy's bincount first copies them to int64 (0.4 GB).
+    counts = torch.bincount(images.reshape(-1), minlength=256).numpy().astype(np.float64)
     values = np.arange(256) / 255.0
     mean = float((counts * values).sum() / counts.sum())
     std = float(math.sqrt((counts * (values - mean) ** 2).sum() / counts.sum()))

@@ -46,7 +46,7 @@ def browser(data: dict):
 
 def class_means() -> None:
     st.subheader(t("dataset.means.title"))
-    pictures.image_grid(pictures.class_mean_pngs("train"), [layout.class_name(k) for k in range(10)], per_row=10)
+    pictures.image_grid(pictures.class_mean_pngs("train"), [layout.class_name(k) for k in range(10)])
     st.caption(t("dataset.means.caption"))
 
 

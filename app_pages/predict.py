@@ -137,10 +137,9 @@ def step_name(name: str) -> str:
 
 def show_steps(steps) -> None:
     st.markdown(t("predict.answer.steps_title"))
-    cols = st.columns(max(len(steps), 6))
-    for i, (col, (name, picture)) in enumerate(zip(cols, steps)):
-        # From the third step on the garment is light on black: pad with black.
-        col.image(square(picture, None if i < 2 else 0), caption=step_name(name), width="stretch")
+    # From the third step on the garment is light on black: pad with black.
+    pictures.image_grid([square(picture, None if i < 2 else 0) for i, (_, picture) in enumerate(steps)],
+                        [step_name(name) for name, _ in steps], width=140, scale=1)
 
 
 def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None:
@@ -214,6 +213,16 @@ def cropped(picture, key: str):
     return picture.crop((left, top, right, bottom))
 
 
+# On a phone the two columns stack and the full answer lands below the canvas, out of sight
+# while drawing; there a one-line answer shows above the canvas instead. Its height is fixed,
+# so the canvas doesn't move under the finger when the answer arrives. 640 px is where
+# Streamlit stacks columns.
+GLANCE_CSS = """<style>
+.st-key-answer_glance {min-height: 2.4rem;}
+@media (min-width: 640px) {.st-key-answer_glance {display: none;}}
+</style>"""
+
+
 def two_columns():
     return st.columns([1, 1.25], gap="large")
 
@@ -237,12 +246,14 @@ def draw(classifier) -> None:
     """A fragment: a stroke reruns only this part, so the answer comes back fast."""
     from streamlit_drawable_canvas import st_canvas
 
+    st.html(GLANCE_CSS)
     left, right = two_columns()
     with left:
         # 12 px on the 280 px canvas is ~1.5-2 px once a garment is shrunk to 28x28, as thin as the
         # outlines the robust model learned, and two trouser legs drawn ~25 px apart keep a gap
         # between them (at 24 px, the old default, they merge into one shape).
         brush = st.slider(t("predict.draw.brush"), 4, 60, 12, key="brush", help=t("predict.draw.brush_help"))
+        glance = st.empty()  # the answer in one line right above the canvas, for phones (GLANCE_CSS)
         figures.import_pandas()  # st_canvas imports it; see figures._pandas_gate
         canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                            height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")
@@ -259,6 +270,12 @@ def draw(classifier) -> None:
             if prediction is not None:
                 what = t("predict.draw.what_one" if len(objects) == 1 else "predict.draw.what_many", count=len(objects))
                 show_prediction(prediction, took, what=what)
+    with glance.container(key="answer_glance"):
+        if prediction is not None and not prediction.empty:
+            top = int(np.argmax(prediction.probabilities))
+            st.markdown(t("predict.draw.glance", name=layout.class_name(top), p=prediction.probabilities[top]))
+        else:
+            st.caption(t("predict.draw.glance_empty"))
     below(classifier, prediction)
 
 

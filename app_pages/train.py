@@ -32,7 +32,7 @@ def short_name(name: str, value) -> str:
     return str(value)
 
 
-# --- the setup, in the sidebar -----------------------------------------------------------
+# --- the setup: the key settings on the page, the others in the sidebar -----------------------------------------------------------
 
 def _key(name: str) -> str:
     return f"cfg_{name}"
@@ -85,19 +85,26 @@ def load_setup(limits, active: bool) -> None:
             _apply(PRESETS["lesson"], "lesson")
 
 
-def sidebar(limits, active: bool, lang: str) -> TrainConfig:
-    """The setup's widgets; the config they hold."""
+def key_settings(limits, active: bool, lang: str) -> None:
+    """Preset, implementation, epochs and learning rate, on the page itself: a phone hides the
+    sidebar behind an arrow."""
+    common_args = dict(on_change=_setting_changed, disabled=active)
+    c1, c2, c3, c4 = st.columns([1.1, 1.7, 1.4, 0.9], vertical_alignment="top")
+    c1.selectbox(t("train.setup.preset"), list(PRESETS), key="cfg_preset", format_func=option_text("preset", lang),
+                 on_change=_preset_changed, disabled=active, help=t("train.setup.preset_help"))
+    c2.radio(t("train.setup.impl"), CHOICES["impl"], key=_key("impl"), format_func=option_text("impl", lang),
+             **common_args, help=t("train.setup.impl_help"))
+    c3.slider(t("train.setup.epochs"), 1, limits.max_epochs, key=_key("epochs"), **common_args,
+              help=t("train.setup.epochs_help"))
+    c4.number_input(t("train.setup.lr"), min_value=limits.min_lr, max_value=limits.max_lr, step=0.01, format="%g",
+                    key=_key("lr"), **common_args, help=t("train.setup.lr_help"))
+
+
+def more_settings(limits, active: bool, lang: str) -> TrainConfig:
+    """The other settings, in the sidebar, and what the setup changed from its preset; the config."""
     with st.sidebar:
         st.header(t("train.setup.header"))
         common_args = dict(on_change=_setting_changed, disabled=active)
-        st.selectbox(t("train.setup.preset"), list(PRESETS), key="cfg_preset", format_func=option_text("preset", lang),
-                     on_change=_preset_changed, disabled=active, help=t("train.setup.preset_help"))
-        st.radio(t("train.setup.impl"), CHOICES["impl"], key=_key("impl"), format_func=option_text("impl", lang),
-                 **common_args, help=t("train.setup.impl_help"))
-        st.slider(t("train.setup.epochs"), 1, limits.max_epochs, key=_key("epochs"), **common_args,
-                  help=t("train.setup.epochs_help"))
-        st.number_input(t("train.setup.lr"), min_value=limits.min_lr, max_value=limits.max_lr, step=0.01, format="%g",
-                        key=_key("lr"), **common_args, help=t("train.setup.lr_help"))
         st.number_input(t("train.setup.batch_size"), min_value=limits.min_batch_size, max_value=limits.max_batch_size,
                         step=32, key=_key("batch_size"), **common_args, help=t("train.setup.batch_size_help"))
         st.selectbox(t("train.setup.optimizer"), CHOICES["optimizer"], key=_key("optimizer"), **common_args,
@@ -203,7 +210,7 @@ def show_metrics(points, history) -> None:
 def show_templates(weight, title: str) -> None:
     st.markdown(f"**{title}**")
     templates = [pictures.diverging(row.reshape(28, 28)) for row in np.asarray(weight)]
-    pictures.image_grid(templates, [layout.class_name(k) for k in range(10)], per_row=10)
+    pictures.image_grid(templates, [layout.class_name(k) for k in range(10)])
     st.caption(t("train.templates.caption"))
 
 
@@ -298,7 +305,7 @@ def results(record, classifier, store, test_data) -> None:
     pictures.image_grid([images[i] for i in wrong],
                       [t("train.results.mistake", true=layout.class_name(labels[i]),
                          predicted=layout.class_name(ev.predicted[i]), confidence=ev.confidence[i]) for i in wrong],
-                      per_row=6)
+                      width=150)
     st.caption(t("train.results.mistakes_caption"))
 
     from model.files import checkpoint
@@ -418,7 +425,8 @@ settings = resources.settings()
 job = session.collect_finished_job()
 active = job is not None and not job.finished
 load_setup(settings.limits, active)
-config = sidebar(settings.limits, active, lang)
+key_settings(settings.limits, active, lang)
+config = more_settings(settings.limits, active, lang)
 params = sync_url(config, lang)
 controls(job, active, config, params, settings, lang)
 runs(session.run_store(), active, data)

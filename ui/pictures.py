@@ -1,5 +1,5 @@
 """Pictures for the pages: dataset images as PNG, crisp enlargements, signed weights as
-blue-white-red, and grids of them in even columns."""
+blue-white-red, and grids of them in rows that wrap."""
 from __future__ import annotations
 
 import functools
@@ -25,14 +25,15 @@ def png(image: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def image_grid(images, captions, per_row: int = 8, scale: int = 4) -> None:
-    """Small images in even columns, crisp (enlarged without smoothing), one caption each.
-    An image is an array (enlarged here) or PNG bytes (shown as they are)."""
-    for start in range(0, len(images), per_row):
-        cols = st.columns(per_row, gap="small")
-        for col, image, caption in zip(cols, images[start:start + per_row], captions[start:start + per_row]):
+def image_grid(images, captions, width: int = 100, scale: int = 4) -> None:
+    """Small images in rows that wrap, `width` px each, crisp (enlarged without smoothing), one
+    caption each: as many per row as the screen holds (10 on a desktop, 3 on a phone), where
+    st.columns would stack a phone's columns one per row. An image is an array (enlarged here)
+    or PNG bytes (shown as they are)."""
+    with st.container(horizontal=True, gap="small"):
+        for image, caption in zip(images, captions):
             picture = image if isinstance(image, bytes) else enlarge(image, scale)
-            col.image(picture, caption=caption, width="stretch")
+            st.image(picture, caption=caption, width=width)
 
 
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:

@@ -1,0 +1,110 @@
+"""Every page on a desktop (1400x1000) and a phone (390x844), in English and Chinese: nothing
+runs off the side, the key elements are in view where a user needs them, and a screenshot of
+each (tests/artifacts/screen-<page>-<lang>-<size>.png) to look at."""
+import re
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, wait_until_idle
+from tests.browser.test_app import NO_TRACEBACK, draw
+from tests.browser.test_predict_drawing import TROUSER
+from model import CLASSES, CLASSES_ZH
+from ui import i18n
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
+READY = {"home": "home.formulas.title", "dataset": "dataset.means.title", "train": "train.controls.start",
+         "predict": "predict.draw.empty"}
+
+
+def ready_text(lang: str, key: str) -> str:
+    return re.sub(r"[*#`]", "", i18n.text(lang, key)).strip()[:12]
+
+
+@pytest.fixture(params=[(lang, size) for lang in ("en", "zh") for size in SIZES], ids=lambda p: f"{p[0]}-{p[1]}")
+def screen(browser, request):
+    lang, size = request.param
+    context = browser.new_context(viewport=SIZES[size], locale="zh-CN" if lang == "zh" else "en-US")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, lang, size
+    context.close()
+    assert not errors, errors
+
+
+def open_screen(page, app_url, path: str, lang: str, name: str) -> None:
+    page.goto(f"{app_url}/{'' if path == 'home' else path}?lang={lang}")
+    page.get_by_text(ready_text(lang, READY[path])).first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    page.wait_for_timeout(500)  # images and charts finish drawing
+    assert page.locator(NO_TRACEBACK).count() == 0
+    width = page.viewport_size["width"]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, "the page runs off the side"
+    assert page.locator("[data-testid=stTitle] h1, h1").first.inner_text().strip() == i18n.text(lang, f"{path}.title")
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1 \
+        and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 1
+
+
+def save(page, name: str) -> None:
+    """The screen as the user sees it, and the whole page below it."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
+
+
+def test_home(screen, app_url):
+    page, lang, size = screen
+    open_screen(page, app_url, "home", lang, "home")
+    assert in_view(page, page.locator(".st-key-lang_toggle"))  # the language toggle, on a phone too
+    save(page, f"screen-home-{lang}-{size}")
+
+
+def test_dataset_grids_keep_several_pictures_per_row(screen, app_url):
+    page, lang, size = screen
+    open_screen(page, app_url, "dataset", lang, "dataset")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stImage] img').length >= 42")
+    tops = page.evaluate("() => [...document.querySelectorAll('[data-testid=stImage]')].slice(0, 4)"
+                         ".map((e) => Math.round(e.getBoundingClientRect().top))")
+    assert len(set(tops[:3])) == 1, tops  # the first three samples share a row, on a phone too
+    save(page, f"screen-dataset-{lang}-{size}")
+
+
+def test_train_key_settings_and_start_are_on_the_page(screen, app_url):
+    page, lang, size = screen
+    open_screen(page, app_url, "train", lang, "train")
+    main = page.locator("[data-testid=stMain]")
+    for key in ("cfg_preset", "cfg_impl", "cfg_epochs", "cfg_lr", "start"):
+        assert main.locator(f".st-key-{key}").count() == 1, key  # not hidden in the sidebar
+    start = main.locator(".st-key-start button")
+    start.scroll_into_view_if_needed()
+    assert in_view(page, start)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    save(page, f"screen-train-{lang}-{size}")
+
+
+def test_predict_answer_is_in_view_after_a_drawing(screen, app_url):
+    page, lang, size = screen
+    open_screen(page, app_url, "predict", lang, "predict")
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.scroll_into_view_if_needed()
+    for stroke in TROUSER:
+        draw(page, stroke)
+        page.wait_for_timeout(400)
+    page.locator(".st-key-prediction").wait_for(timeout=20_000)
+    wait_until_idle(page)
+    answer = page.locator(".st-key-answer_glance" if size == "phone" else ".st-key-prediction")
+    assert (CLASSES_ZH[1] if lang == "zh" else CLASSES[1]) in answer.inner_text()  # the trouser, read
+    assert in_view(page, canvas) and in_view(page, answer)  # drawing and answer seen together
+    slider, drawing = page.locator(".st-key-brush").bounding_box(), canvas.bounding_box()
+    assert slider["y"] + slider["height"] <= drawing["y"] + 1  # nothing overlaps the canvas
+    # The model picker's names aren't cut off.
+    assert page.evaluate("""() => [...document.querySelectorAll('[data-testid=stSidebar] [role=radiogroup] label')]
+          .every((label) => label.scrollWidth <= label.clientWidth + 1)""")
+    save(page, f"screen-predict-{lang}-{size}")

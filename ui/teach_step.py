@@ -47,8 +47,9 @@ def teach_one_step(classifier: LinearClassifier, image28: np.ndarray, key: str =
 
     st.subheader(t("lesson.teach.title"))
     st.markdown(t("lesson.teach.text"))
+    names = [class_name(k) for k in range(10)]  # fixed now: Streamlit may call a format_func outside this run
     left, right = st.columns(2)
-    label = left.selectbox(t("lesson.teach.truth"), range(10), format_func=class_name,
+    label = left.selectbox(t("lesson.teach.truth"), range(10), format_func=names.__getitem__,
                            index=int(current.predict(np.asarray(image28)[None])[0]), key=f"{key}_label")
     lr = right.select_slider(t("lesson.teach.lr"), LEARNING_RATES, value=0.001, key=f"{key}_lr",
                              help=t("lesson.teach.lr_help"))
@@ -61,9 +62,8 @@ def teach_one_step(classifier: LinearClassifier, image28: np.ndarray, key: str =
     step = state["step"]
     if step is not None:
         true_class = int(np.argmin(step.bias_gradient))  # ŷ - y is negative only at the true class
-        st.metric(t("lesson.teach.p_true", name=class_name(true_class)), f"{step.after[true_class]:.2%}",
+        st.metric(t("lesson.teach.p_true", name=names[true_class]), f"{step.after[true_class]:.2%}",
                   delta=t("lesson.teach.p_delta", before=step.before[true_class]))
-        names = [class_name(k) for k in range(10)]
         st.markdown(t("lesson.teach.gradient"))
         limit = float(np.percentile(np.abs(step.weight_gradient), 99.5)) or None
         pictures.image_grid([pictures.diverging(g, limit) for g in step.weight_gradient], names, scale=3)

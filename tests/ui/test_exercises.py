@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from model.lesson.config import TrainConfig
 from model.service.settings import Limits, config_from_params
+from tests.app_pages.conftest import untranslated
 from ui import i18n
 from ui.exercises import EXERCISES, exercise_links
 
@@ -61,3 +62,5 @@ def test_the_cards_show_a_question_and_a_link_per_setup(lang, tmp_path):
     assert links[2].proto.label == i18n.text(lang, "lesson.exercises.log_zero.naive")
     assert "lr=0.01" in links[5].proto.query_string and f"lang={lang}" in links[5].proto.query_string
     assert [c.value for c in at.caption] == [i18n.text(lang, f"lesson.exercises.{name}.look_for") for name in EXERCISES]
+    if lang == "zh":
+        assert untranslated(at) == []

@@ -6,6 +6,7 @@ import textwrap
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app_pages.conftest import untranslated
 from ui import i18n
 from ui.lesson_code import STEPS
 
@@ -48,6 +49,8 @@ def test_the_steps_name_the_lessons_functions():
     assert "def softmax_naive(X):" in at.code[0].value and "torch.exp(X)" in at.code[0].value
 
 
-def test_chinese_labels_the_expander_in_chinese():
+def test_chinese_labels_every_step_in_chinese():
     at = run_step("sgd", "zh")
     assert at.expander[0].label == "课程代码：小批量随机梯度下降"
+    for step in STEPS:
+        assert untranslated(run_step(step, "zh")) == [], step

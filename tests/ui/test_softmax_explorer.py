@@ -6,6 +6,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from model import CLASSES
+from tests.app_pages.conftest import untranslated
 from ui import i18n
 
 LOGITS = np.array([2.0, -1.0, 0.5, 3.0, -4.0, 0.0, 1.5, -2.5, 1.0, 0.25], dtype=np.float32)
@@ -73,3 +74,4 @@ def test_chinese_explorer_reads_from_the_chinese_catalog():
     at = explorer("zh")
     assert at.subheader[0].value == i18n.text("zh", "lesson.explorer.title")
     assert at.slider(key="softmax_explorer_scale").label == "把 logits 放大"
+    assert untranslated(at, names=tuple(CLASSES)) == []  # the class names are the caller's

@@ -34,7 +34,7 @@ def softmax_explorer(logits: np.ndarray, class_names: list[str], key: str = "sof
 
     rows = [[class_names[k], _number(table["logits"][k]), _number(table["exp"][k]), _number(table["naive"][k]),
              f"{table['probabilities'][k]:.4f}"] for k in classes]
-    rows.append([t("lesson.explorer.sum"), "", _number(table["sum"]), _number(np.nansum(table["naive"])),
+    rows.append([t("lesson.explorer.sum"), "", _number(table["sum"]), _number(table["naive"].sum()),
                  f"{table['probabilities'].sum():.4f}"])
     st.markdown(markdown_table([t("lesson.explorer.class"), "o", "exp(o)", t("lesson.explorer.naive"),
                                 t("lesson.explorer.stable")], rows))

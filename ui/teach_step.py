@@ -61,9 +61,8 @@ def teach_one_step(classifier: LinearClassifier, image28: np.ndarray, key: str =
 
     step = state["step"]
     if step is not None:
-        true_class = int(np.argmin(step.bias_gradient))  # ŷ - y is negative only at the true class
-        st.metric(t("lesson.teach.p_true", name=names[true_class]), f"{step.after[true_class]:.2%}",
-                  delta=t("lesson.teach.p_delta", before=step.before[true_class]))
+        st.metric(t("lesson.teach.p_true", name=names[step.label]), f"{step.after[step.label]:.2%}",
+                  delta=t("lesson.teach.p_delta", before=step.before[step.label]))
         st.markdown(t("lesson.teach.gradient"))
         limit = float(np.percentile(np.abs(step.weight_gradient), 99.5)) or None
         pictures.image_grid([pictures.diverging(g, limit) for g in step.weight_gradient], names, scale=3)

@@ -15,6 +15,7 @@ from model.lesson.classifier import LinearClassifier
 
 @dataclass(frozen=True)
 class TeachingStep:
+    label: int                     # the true class it was taught
     classifier: LinearClassifier   # the model after the step
     weight_gradient: np.ndarray    # float32 [10, 28, 28]: (ŷ - y) xᵀ, one picture per class
     bias_gradient: np.ndarray      # float32 [10]: ŷ - y
@@ -37,5 +38,5 @@ def sgd_step_on_one(classifier: LinearClassifier, image28: np.ndarray, label: in
     taught = replace(classifier,
                      weight=(classifier.weight - lr * weight_gradient).astype(np.float32),
                      bias=(classifier.bias - lr * error).astype(np.float32))
-    return TeachingStep(taught, weight_gradient.reshape(10, 28, 28).astype(np.float32), error.astype(np.float32),
+    return TeachingStep(int(label), taught, weight_gradient.reshape(10, 28, 28).astype(np.float32), error.astype(np.float32),
                         before, taught.predict_proba(picture)[0])

@@ -31,7 +31,7 @@ def test_the_gradient_is_autograds_and_the_true_class_gains(best, test_split, in
     assert step.weight_gradient.shape == (10, 28, 28)
     assert np.abs(step.weight_gradient.reshape(10, 784) - weight_grad).max() < 1e-5
     assert np.abs(step.bias_gradient - bias_grad).max() < 1e-5
-    assert step.after[label] > step.before[label]
+    assert step.label == label and step.after[label] > step.before[label]
     assert np.allclose(step.before, best.predict_proba(image[None])[0])
     assert np.allclose(step.after, step.classifier.predict_proba(image[None])[0])
 

@@ -41,6 +41,9 @@ class _Models:
         self.decay = column([c.weight_decay for c in self.configs])
         self.kind = {kind: torch.tensor([c.optimizer == kind for c in self.configs]).view(-1, 1, 1)
                      for kind in ("sgd", "momentum", "adam")}
+        # Known once as Python bools, so a step does no tensor op (and no GIL wait) to ask.
+        self.uses = {kind: bool(mask.any()) for kind, mask in self.kind.items()}
+        self.decays = any(c.weight_decay for c in self.configs)
 
     def logits(self, X: torch.Tensor) -> torch.Tensor:
         """[B, 784] -> [B, K, 10], one product for all K models."""
@@ -69,12 +72,13 @@ class _Models:
 
     def _update(self, name: str, param: torch.Tensor, grad: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
         """lr x the optimizer's direction, per model, as model.lesson.scratch.HandOptimizer computes it."""
-        grad = grad + self.decay * param
+        if self.decays:
+            grad = grad + self.decay * param
         change = lr * grad
-        if self.kind["momentum"].any():
+        if self.uses["momentum"]:
             buf = self.state[f"{name}.buf"] = grad.clone() if self.steps == 1 else MOMENTUM * self.state[f"{name}.buf"] + grad
             change = torch.where(self.kind["momentum"], lr * buf, change)
-        if self.kind["adam"].any():
+        if self.uses["adam"]:
             b1, b2 = BETAS
             m = self.state[f"{name}.m"] = (1 - b1) * grad + b1 * self.state.get(f"{name}.m", torch.zeros_like(grad))
             v = self.state[f"{name}.v"] = (1 - b2) * grad * grad + b2 * self.state.get(f"{name}.v", torch.zeros_like(grad))
@@ -116,31 +120,33 @@ def train_together(configs: list[TrainConfig],
         started = time.perf_counter()
         order = torch.randperm(n, generator=generator)
         outcomes = [EpochOutcome(steps=models.steps) for _ in range(K)]
-        correct = torch.zeros(K, dtype=torch.int64)
+        correct = [0] * K
         for i in range(steps_per_epoch):
+            # Per model, only Python numbers: in a server whose page threads hold the GIL, every
+            # small tensor op of this thread waits for it again (one .tolist() per step, not 2K).
+            active = models.active.tolist()
             for k in range(K):
-                if models.active[k] and should_stop is not None and should_stop(k):
-                    models.active[k], outcomes[k].stopped = False, True
-            if not models.active.any():
+                if active[k] and should_stop is not None and should_stop(k):
+                    active[k], outcomes[k].stopped = False, True
+            if not any(active):
                 break
+            models.active = torch.tensor(active)
             index = order[i * size:(i + 1) * size]
             X, y = to_input(flat_images.index_select(0, index), normalization), train_labels.index_select(0, index)
-            was_active = models.active.clone()
             loss, Z = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
-            right = (Z.argmax(2) == y.view(-1, 1)).sum(0)
-            for k in was_active.nonzero().flatten().tolist():
-                value = float(loss[k])
-                if not math.isfinite(value):
-                    models.active[k], outcomes[k].bad_loss = False, value
+            values, right = loss.tolist(), (Z.argmax(2) == y.view(-1, 1)).sum(0).tolist()
+            for k in (k for k in range(K) if active[k]):
+                if not math.isfinite(values[k]):
+                    models.active[k], outcomes[k].bad_loss = False, values[k]
                     continue
                 outcomes[k].steps += 1
-                outcomes[k].loss_sum += value
+                outcomes[k].loss_sum += values[k]
                 outcomes[k].seen += len(y)
                 correct[k] += right[k]
                 if on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch):
                     seen = outcomes[k].seen
                     on_progress(k, Progress(epoch, outcomes[k].steps / total_steps, outcomes[k].loss_sum / seen,
-                                            correct[k].item() / seen, models.weight[k].numpy().copy()))
+                                            correct[k] / seen, models.weight[k].numpy().copy()))
         accuracies = _accuracies(models, test_batches)
         for k, (result, outcome) in enumerate(zip(results, outcomes)):
             if ended[k]:
@@ -152,7 +158,7 @@ def train_together(configs: list[TrainConfig],
                 result.stopped = outcome.stopped
                 result.diverged = divergence_message(result.config, outcome.bad_loss) if outcome.bad_loss is not None else None
                 continue
-            metrics = {"epoch": epoch, "train_loss": outcome.loss_sum / n, "train_acc": int(correct[k]) / n,
+            metrics = {"epoch": epoch, "train_loss": outcome.loss_sum / n, "train_acc": correct[k] / n,
                        "test_acc": accuracies[k], "seconds": time.perf_counter() - started}
             result.history.append(metrics)
             if on_epoch is not None:

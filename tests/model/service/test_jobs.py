@@ -220,7 +220,7 @@ def test_waiting_jobs_that_share_their_minibatches_start_together():
         return SimpleNamespace(lr=config.lr)
 
     data = (object(), object(), object(), object())
-    queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=3)
+    queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=3, gather_seconds=0)
     first = queue.submit(preset("lesson", lr=0.5), data, owner="a")
     waiting = [queue.submit(preset("lesson", lr=lr), data, owner=f"b{lr}") for lr in (0.01, 0.02, 0.03, 0.04)]
     other_seed = queue.submit(preset("lesson", lr=0.1, seed=7), data, owner="c")
@@ -230,6 +230,32 @@ def test_waiting_jobs_that_share_their_minibatches_start_together():
     assert groups == [[0.5], [0.01, 0.02, 0.03], [0.04], [0.1]]  # at most 3 together; other seeds apart
     assert [j.result.lr for j in waiting] == [0.01, 0.02, 0.03, 0.04]
     assert [j.snapshot().history for j in waiting[:3]] == [[{"epoch": 1, "lr": lr}] for lr in (0.01, 0.02, 0.03)]
+
+
+def test_a_job_that_finds_the_slot_free_waits_a_moment_for_mates_to_train_with():
+    from model.lesson.config import preset
+
+    groups = []
+
+    def group_runner(configs, *data, on_epoch, on_progress, should_stop):
+        groups.append([c.lr for c in configs])
+        return [SimpleNamespace(lr=c.lr) for c in configs]
+
+    def runner(config, *data, on_epoch, on_progress, should_stop):
+        groups.append([config.lr])
+        return SimpleNamespace(lr=config.lr)
+
+    data = (object(), object(), object(), object())
+    queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=8, gather_seconds=0.3)
+    first = queue.submit(preset("lesson", lr=0.5), data, owner="a")
+    assert first.status is Status.RUNNING  # it holds the slot while it waits
+    mates = [queue.submit(preset("lesson", lr=lr), data, owner=f"b{lr}") for lr in (0.01, 0.02)]
+    time.sleep(0.5)
+    late = queue.submit(preset("lesson", lr=0.03), data, owner="c")
+    for job in (first, *mates, late):
+        assert job.wait(5)
+    assert groups == [[0.5, 0.01, 0.02], [0.03]]
+    assert first.finished_at - first.submitted_at >= 0.3
 
 
 def test_a_fused_group_of_real_trainings_gives_each_its_own_numbers(train_data, test_data):

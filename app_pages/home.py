@@ -2,6 +2,8 @@
 import streamlit as st
 
 from ui import dataset_box, i18n, layout, resources
+from ui.exercises import exercise_cards
+from ui.lesson_code import lesson_code
 from ui.i18n import t
 
 CARDS = {"dataset": ":material/grid_view:", "train": ":material/model_training:", "predict": ":material/draw:"}
@@ -31,6 +33,14 @@ def formulas() -> None:
         st.markdown(t("home.formulas.sgd"))
 
 
+def code() -> None:
+    left, right = st.columns(2, gap="large")
+    with left:
+        lesson_code("softmax")
+    with right:
+        lesson_code("cross_entropy")
+
+
 def overflow_demo() -> None:
     st.subheader(t("home.overflow.title"))
     st.markdown(t("home.overflow.text"))
@@ -56,5 +66,7 @@ layout.header("home")
 dataset_box.dataset_notice(t("home.dataset_extra"))
 page_cards()
 formulas()
+code()
 overflow_demo()
+exercise_cards()
 resources.warm_up()

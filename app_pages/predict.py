@@ -8,6 +8,10 @@ from model.files.checkpoint import CheckpointError
 from model.files.image_files import ImageError
 from ui import dataset_box, figures, i18n, layout, pictures, resources, session
 from ui.i18n import t
+from ui.lesson_code import lesson_code
+from ui.softmax_explorer import softmax_explorer
+from ui.teach_step import model_in_use, teach_one_step
+from ui.why_not import why_not_section
 
 # The models that ship with the app, the default first. How each is listed is the catalog's
 # "predict.model.<name>" ({acc}: its test accuracy), and the sidebar's caption saying which model
@@ -227,10 +231,28 @@ def two_columns():
     return st.columns([1, 1.25], gap="large")
 
 
-def below(classifier, prediction) -> None:
+def below(chosen, prediction) -> None:
     if prediction is not None and not prediction.empty:
         show_steps(prediction.preprocessed.steps)
-        show_why(classifier, prediction.preprocessed.image28, prediction.probabilities)
+        take_apart(chosen, prediction.preprocessed.image28, prediction.probabilities)
+
+
+def take_apart(chosen, image28: np.ndarray, probabilities: np.ndarray, true_label: int | None = None) -> None:
+    """The prediction taken apart, step by step as the lesson builds it: each pixel's vote, why
+    not the runner-up (or the true class it missed), softmax on these very numbers, one SGD step
+    on this picture (with undo), and the lesson's code. `chosen`: the model picked in the
+    sidebar, before any step taught it."""
+    classifier = model_in_use(chosen)
+    show_why(classifier, image28, probabilities)
+    order = np.argsort(-probabilities)
+    predicted = int(order[0])
+    other = true_label if true_label is not None and true_label != predicted else int(order[1])
+    why_not_section(classifier, image28, predicted, other)
+    softmax_explorer(classifier.logits(np.asarray(image28)[None])[0], [layout.class_name(k) for k in range(10)])
+    teach_one_step(chosen, image28)
+    for column, step in zip(st.columns(2), ("softmax", "accuracy")):
+        with column:
+            lesson_code(step)
 
 
 def input_mode() -> str:
@@ -266,7 +288,7 @@ def draw(classifier) -> None:
         if not objects or canvas.image_bytes is None:
             st.info(t("predict.draw.empty"), icon=":material/draw:")
         else:
-            prediction, took = predict_bytes(classifier, canvas.image_bytes)
+            prediction, took = predict_bytes(model_in_use(classifier), canvas.image_bytes)
             if prediction is not None:
                 what = t("predict.draw.what_one" if len(objects) == 1 else "predict.draw.what_many", count=len(objects))
                 show_prediction(prediction, took, what=what)
@@ -302,7 +324,7 @@ def upload_or_camera(classifier, mode: str) -> None:
         elif picture is not None:
             from model.files.predict import predict_image
 
-            prediction, took = attempt(lambda: predict_image(classifier, picture))
+            prediction, took = attempt(lambda: predict_image(model_in_use(classifier), picture))
             if prediction is not None:
                 show_prediction(prediction, took)
     below(classifier, prediction)
@@ -329,12 +351,12 @@ def test_image(classifier, have_dataset: bool) -> None:
     from model.files.predict import predict_dataset_image
 
     started = time.perf_counter()
-    prediction = predict_dataset_image(classifier, image28)
+    prediction = predict_dataset_image(model_in_use(classifier), image28)
     with right:
         took = (time.perf_counter() - started) * 1000
         show_answer(prediction.probabilities, true_label=int(labels[index]),
                     note=t("predict.test_image.timing_fast" if took < 10 else "predict.test_image.timing", ms=took))
-    show_why(classifier, image28, prediction.probabilities)
+    take_apart(classifier, image28, prediction.probabilities, true_label=int(labels[index]))
 
 
 layout.header("predict")

@@ -12,6 +12,8 @@ from model.service.runs import RunError
 from model.service.settings import MAX_SEED, config_from_params, config_to_params
 from ui import dataset_box, figures, i18n, layout, pictures, resources, session
 from ui.i18n import t
+from ui.lesson_code import lesson_code
+from ui.same_numbers import same_numbers
 
 FIELDS = [f.name for f in fields(TrainConfig)]
 
@@ -190,11 +192,19 @@ def live(job) -> None:
     st.progress(min(snap.fraction, 1.0), text=t("train.live.progress", epoch=min(epoch + 1, job.config.epochs),
                                                  epochs=job.config.epochs, elapsed=snap.elapsed))
     show_metrics(snap.points, snap.history)
-    st.plotly_chart(figures.curves_figure([{"name": t("train.live.this_run"), "history": snap.history, "points": snap.points}]),
-                    config=figures.PLOTLY_CONFIG, key="live_curves")
+    curves({"name": t("train.live.this_run"), "history": snap.history, "points": snap.points}, job.config.epochs, "live")
     st.caption(t("train.live.curves_caption"))
     if snap.weight is not None:
         show_templates(snap.weight, t("train.live.templates"))
+
+
+def curves(run: dict, epochs: int, key: str) -> None:
+    """A run's curves two ways: as they move within each epoch, and the chapter's own plot, one
+    point per epoch, as d2l's train_ch3 draws it."""
+    within, per_epoch = st.tabs([t("train.curves.within"), t("train.curves.d2l")])
+    within.plotly_chart(figures.curves_figure([run]), config=figures.PLOTLY_CONFIG, key=f"{key}_curves")
+    per_epoch.plotly_chart(figures.epochs_figure(run["history"], epochs), config=figures.PLOTLY_CONFIG,
+                           key=f"{key}_d2l")
 
 
 def show_metrics(points, history) -> None:
@@ -284,8 +294,7 @@ def results(record, classifier, store, test_data) -> None:
 
     points = st.session_state.get("run_points", {}).get(record.id)
     if record.history or points:
-        st.plotly_chart(figures.curves_figure([{"name": record.name, "history": record.history, "points": points}]),
-                        config=figures.PLOTLY_CONFIG, key="result_curves")
+        curves({"name": record.name, "history": record.history, "points": points}, cfg.get("epochs", 1), "result")
     show_templates(classifier.weight, t("train.results.templates"))
 
     left, right = st.columns([3, 2], gap="large")
@@ -307,6 +316,7 @@ def results(record, classifier, store, test_data) -> None:
                          predicted=layout.class_name(ev.predicted[i]), confidence=ev.confidence[i]) for i in wrong],
                       width=150)
     st.caption(t("train.results.mistakes_caption"))
+    mistake_to_reason(record.id, ev, labels)
 
     from model.files import checkpoint
 
@@ -320,6 +330,25 @@ def results(record, classifier, store, test_data) -> None:
                        on_click="ignore", width="stretch")
     if c3.button(t("train.results.use_on_predict"), key="use_on_predict", icon=":material/arrow_forward:", width="stretch"):
         st.session_state.predict_model = f"run:{record.id}"
+        st.switch_page(layout.PAGES["predict"])
+
+
+def mistake_to_reason(run_id: str, ev, labels: np.ndarray) -> None:
+    """A cell of the confusion matrix, chosen from its ten largest mistakes, opens its most
+    confident mistake in Predict, which shows why this model took one class for the other."""
+    cells = sorted(((ev.matrix[a, b], a, b) for a in range(10) for b in range(10) if a != b and ev.matrix[a, b]),
+                   reverse=True)[:10]
+    if not cells:
+        return
+    shown = {(a, b): t("train.results.why_cell_option", true=layout.class_name(a), predicted=layout.class_name(b),
+                       count=count) for count, a, b in cells}
+    c1, c2 = st.columns([3, 1.2], vertical_alignment="bottom")
+    true, predicted = c1.selectbox(t("train.results.why_cell"), list(shown), format_func=shown.get, key="why_cell")
+    if c2.button(t("train.results.why_open"), key="why_open", icon=":material/help:", width="stretch"):
+        in_cell = np.flatnonzero((labels == true) & (ev.predicted == predicted))
+        st.session_state.predict_model = f"run:{run_id}"
+        st.session_state.predict_input = "Test image"
+        st.session_state.test_index = int(in_cell[np.argmax(ev.confidence[in_cell])])
         st.switch_page(layout.PAGES["predict"])
 
 
@@ -350,6 +379,16 @@ def manage(record, store) -> None:
         confirm = "delete_confirm_disk" if session.runs_are_on_disk() else "delete_confirm"
         st.markdown(t(f"train.manage.{confirm}", name=layout.plain(record.name)))
         st.button(t("train.manage.delete_run"), key="delete_run", type="primary", on_click=delete, args=(store, record.id))
+
+
+def lesson() -> None:
+    """The lesson's code for this step, and the two implementations trained side by side."""
+    st.divider()
+    st.subheader(t("train.lesson.title"))
+    for column, step in zip(st.columns(3), ("sgd", "concise", "evaluate_accuracy")):
+        with column:
+            lesson_code(step)
+    same_numbers()
 
 
 def runs(store, active: bool, data: dict) -> None:
@@ -430,4 +469,6 @@ config = more_settings(settings.limits, active, lang)
 params = sync_url(config, lang)
 controls(job, active, config, params, settings, lang)
 runs(session.run_store(), active, data)
+if not active:
+    lesson()
 resources.warm_up()

@@ -34,6 +34,12 @@ def _undo(key: str) -> None:
     state["step"] = None  # the step shown is the one taken back
 
 
+def model_in_use(classifier: LinearClassifier, key: str = "taught_model") -> LinearClassifier:
+    """The model the page predicts with: the one taught from `classifier`, once a step was applied."""
+    state = st.session_state.get(key)
+    return state["models"][-1] if state is not None and _same_model(state["models"][0], classifier) else classifier
+
+
 def teach_one_step(classifier: LinearClassifier, image28: np.ndarray, key: str = "taught_model") -> LinearClassifier:
     """The section for `classifier` and the picture `image28` (uint8 [28, 28]); returns the model
     now in use, the taught one after a step, for the rest of the page to predict with.

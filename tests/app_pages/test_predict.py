@@ -3,6 +3,7 @@ their crop box, the camera, checkpoints, a run from Train, and Predict without t
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.app_pages.conftest import assert_clean, finish_training, open_page, store, texts, untranslated
@@ -72,7 +73,9 @@ def test_predict_a_random_test_image(dataset_available):
     at.segmented_control(key="predict_input").set_value("Test image").run()
     assert_clean(at)
     assert "Prediction:" in texts(at) and "confident" in texts(at)
-    assert len(at.get("plotly_chart")) == 2  # probabilities, contributions
+    # probabilities, each pixel's contribution, why not the runner-up, softmax on these numbers
+    assert len(at.get("plotly_chart")) == 4
+    assert {"probabilities", "contributions", "softmax_explorer_chart"} <= {c.key for c in at.get("plotly_chart")}
     at.session_state["test_index"] = -1
     at.button(key="another").click().run()  # draws a new random index
     assert_clean(at)
@@ -181,7 +184,7 @@ def test_predict_in_chinese_a_test_image_names_its_class_in_chinese(dataset_avai
     assert "置信度" in shown and "第二可能" in shown
     assert "正确" in shown or f"它是{CLASSES_ZH[labels[0]]}" in shown
     assert "为什么是" in shown and "偏置" in shown  # the why-section
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 4  # probabilities, contributions, why not, softmax
     captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
     assert f"测试图像 #0：{CLASSES_ZH[labels[0]]}" in captions, captions
     assert untranslated(at) == []
@@ -202,3 +205,38 @@ def test_predict_in_chinese_names_the_preprocessing_steps_in_chinese(dataset_ava
     assert captions[0] == "原图" and "最终的 28×28" in captions, captions  # model/files/preprocess.py's names
     assert "28×28 的输入 x" in captions and "裤子的模板（它的 784 个权重）" in captions
     assert untranslated(at) == []
+
+
+def numbers(values) -> list[float]:
+    """A plotly JSON array: a list, or {"dtype", "bdata"} (base64 of the raw numbers)."""
+    import base64
+
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def probability_of(at, name: str) -> float:
+    import json
+
+    chart = next(c for c in at.get("plotly_chart") if c.key == "probabilities")
+    bars = json.loads(chart.proto.spec)["data"][0]
+    return dict(zip(bars["y"], numbers(bars["x"])))[name]
+
+
+def test_one_taught_step_changes_the_answer_and_undo_brings_it_back(dataset_available):
+    from model import CLASSES
+    from model.files.data import load_split_numpy
+
+    images, labels = load_split_numpy("test")
+    at = open_page("predict", test_index=0, predict_input="Test image")
+    true = CLASSES[labels[0]]
+    before = probability_of(at, true)
+    at.selectbox(key="taught_model_label").set_value(int(labels[0]))
+    at.select_slider(key="taught_model_lr").set_value(0.01).run()
+    at.button(key="taught_model_apply").click().run()
+    assert_clean(at)
+    after = probability_of(at, true)
+    assert after > before + 0.001  # the page now predicts with the taught model
+    at.button(key="taught_model_undo").click().run()
+    assert probability_of(at, true) == pytest.approx(before, abs=1e-9)

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts, untranslated
@@ -32,6 +33,8 @@ def test_train_page_has_every_setting_and_the_presets(dataset_available):
     assert at.selectbox(key="cfg_optimizer").value == best.optimizer
     assert at.number_input(key="cfg_lr").value == best.lr
     assert at.slider(key="cfg_epochs").value == best.epochs
+    assert at.radio(key="cfg_impl").value == best.impl
+    at.radio(key="cfg_impl").set_value("concise").run()
     assert at.checkbox(key="cfg_naive_softmax").disabled  # only the from-scratch softmax can be naive
     assert "No runs yet" in texts(at)
 
@@ -414,3 +417,34 @@ def test_a_visitor_over_the_queue_limit_is_told_to_try_again(dataset_available, 
     finally:
         resources.settings_from_env.clear()
         resources.training_queue.clear()
+
+
+def test_a_confusion_cell_opens_its_most_confident_mistake_in_predict_with_why(dataset_available):
+    import json
+
+    from tests.app_pages.test_predict import numbers
+
+    from model.lesson.analysis import evaluate
+    from model.files.data import load_split_numpy
+
+    at = open_page("train")
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+    run = store(at).list()[0]
+    assert at.get("plotly_chart")[1].key == "result_d2l"  # the chapter's own chart, in its tab
+    d2l = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert numbers(d2l["data"][2]["y"])[0] == pytest.approx(run.history[0]["test_acc"])
+
+    true, predicted = at.selectbox(key="why_cell").value  # the largest cell first
+    images, labels = load_split_numpy("test")
+    ev = evaluate(store(at).load_classifier(run.id), images, labels)
+    assert ev.matrix[true, predicted] == max(ev.matrix[a, b] for a in range(10) for b in range(10) if a != b)
+    at.button(key="why_open").click().run()
+    assert_clean(at)
+    index = at.session_state["test_index"]
+    assert (labels[index], ev.predicted[index]) == (true, predicted)
+    assert at.session_state["predict_model"] == f"run:{run.id}"
+    title = i18n.text("en", "lesson.why_not.title", chosen=layout.class_name(predicted, lang="en"),
+                      other=layout.class_name(true, lang="en"))
+    assert title in [h.value for h in at.subheader]  # why it took the true class for the other one

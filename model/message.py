@@ -16,6 +16,14 @@ class Message(str):
         self.key, self.template, self.values = key, template, values
         return self
 
+    def __reduce__(self):
+        # pickle and copy rebuild it from key, template and values (str's own way passes only the text)
+        return _rebuild, (self.key, self.template, self.values)
+
+
+def _rebuild(key: str, template: str, values: dict) -> Message:
+    return Message(key, template, **values)
+
 
 def reason(error: BaseException) -> str:
     """The Message an engine error was raised with, else its plain text."""

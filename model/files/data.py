@@ -10,11 +10,14 @@ import hashlib
 import http.client
 import logging
 import os
+import tokenize
 import zlib
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from model.message import Message, reason
 
 PROJECT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -47,10 +50,11 @@ ARRAY_SHA256 = {
 NPY_HEADER_MAX = 4096  # an .npy header is 128 bytes here; the rest of a cached file is the pixels
 log = logging.getLogger(__name__)
 
-FIX = (
+FIX = Message(
+    "data.fix",
     "Install it with `sudo apt-get install dataset-fashion-mnist`, set FASHION_MNIST_DIR "
     "to a folder holding the four IDX files, or download it with "
-    "`python -m model data --download` (or the Download button in the app)."
+    "`python -m model data --download` (or the Download button in the app).",
 )
 
 
@@ -88,8 +92,10 @@ def locate(split: str, root: str | os.PathLike | None = None) -> tuple[Path, Pat
             return found[0], found[1]
         if explicit or any(found):
             missing = FILES[split][found.index(None)]
-            raise DatasetError(f"Fashion-MNIST file {missing}(.gz) is missing in {folder}. {FIX}")
-    raise DatasetError(f"Fashion-MNIST was not found (looked in {', '.join(str(d) for d, _ in candidate_dirs(root))}). {FIX}")
+            raise DatasetError(Message("data.file_missing", "Fashion-MNIST file {file}(.gz) is missing in {folder}. {fix}",
+                                       file=missing, folder=folder, fix=FIX))
+    raise DatasetError(Message("data.not_found", "Fashion-MNIST was not found (looked in {folders}). {fix}",
+                               folders=", ".join(str(d) for d, _ in candidate_dirs(root)), fix=FIX))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -99,21 +105,24 @@ def _read_bytes(path: Path) -> bytes:
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        raise DatasetError(f"Fashion-MNIST file {path} can't be read ({e}): it is truncated or corrupt. "
-                           f"Delete it and get it again. {FIX}") from None
+        raise DatasetError(Message("data.unreadable", "Fashion-MNIST file {path} can't be read ({error}): it is "
+                                   "truncated or corrupt. Delete it and get it again. {fix}",
+                                   path=path, error=str(e), fix=FIX)) from None
 
 
 def _parse_idx(path: Path, expected_dims: tuple[int, ...]) -> np.ndarray:
     raw = _read_bytes(path)
     name = path.name.removesuffix(".gz")
     if hashlib.sha256(raw).hexdigest() != SHA256[name]:
-        raise DatasetError(f"Fashion-MNIST file {path} does not hold the official contents "
-                           f"(checksum mismatch: truncated, corrupt or a different dataset). {FIX}")
+        raise DatasetError(Message("data.checksum", "Fashion-MNIST file {path} does not hold the official contents "
+                                   "(checksum mismatch: truncated, corrupt or a different dataset). {fix}",
+                                   path=path, fix=FIX))
     # The checksum already proves the layout; these checks keep the parse honest.
     ndim = raw[3]
     dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     if raw[2] != 0x08 or dims != expected_dims:
-        raise DatasetError(f"Fashion-MNIST file {path} has shape {dims}, expected {expected_dims}. {FIX}")
+        raise DatasetError(Message("data.shape", "Fashion-MNIST file {path} has shape {shape}, expected {expected}. {fix}",
+                                   path=path, shape=dims, expected=expected_dims, fix=FIX))
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
 
 
@@ -133,7 +142,8 @@ def _load_cached(paths: tuple[Path, Path], split: str) -> tuple[np.ndarray, np.n
         images, labels = (np.load(p, allow_pickle=False) for p in paths)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, EOFError):  # unreadable or not an .npy file any more
+    except (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError):  # unreadable or not an .npy file
+        # any more (numpy parses a damaged header's dict with ast, which raises the last two)
         images = labels = None
     intact = (isinstance(images, np.ndarray) and isinstance(labels, np.ndarray)
               and images.shape == (n, 28, 28) and labels.shape == (n,)
@@ -169,7 +179,8 @@ def load_split_numpy(split: str, root: str | os.PathLike | None = None) -> tuple
     images = _parse_idx(images_file, (n, 28, 28))
     labels = _parse_idx(labels_file, (n,))
     if labels.max() > 9:
-        raise DatasetError(f"Fashion-MNIST file {labels_file} has labels outside 0-9. {FIX}")
+        raise DatasetError(Message("data.labels", "Fashion-MNIST file {path} has labels outside 0-9. {fix}",
+                                   path=labels_file, fix=FIX))
     _save_cached(cache, images, labels)
     return images, labels
 
@@ -214,17 +225,21 @@ def download(root: str | os.PathLike | None = None,
         target = raw / filename
         if target.is_file() and hashlib.md5(target.read_bytes()).hexdigest() == md5:
             continue
-        errors = []
+        errors = None  # what went wrong at each mirror, "url: reason; url: reason"
         for mirror in mirrors or MIRRORS:
             try:
                 _fetch(f"{mirror}{filename}", target, md5, progress)
                 break
             except (OSError, ValueError, http.client.HTTPException) as e:  # URLError, timeouts: OSErrors
-                errors.append(f"{mirror}{filename}: {e or type(e).__name__}")
+                error = Message("data.mirror_failed", "{url}: {error}", url=f"{mirror}{filename}",
+                                error=reason(e) if str(e) else type(e).__name__)
+                errors = error if errors is None else Message("data.mirrors_failed", "{before}; {after}",
+                                                              before=errors, after=error)
         else:
-            raise DatasetError(f"Downloading {filename} failed ({'; '.join(errors)}). "
-                               "Check the internet connection, or install the dataset offline: "
-                               "`sudo apt-get install dataset-fashion-mnist`.")
+            raise DatasetError(Message("data.download_failed", "Downloading {file} failed ({errors}). "
+                                       "Check the internet connection, or install the dataset offline: "
+                                       "`sudo apt-get install dataset-fashion-mnist`.",
+                                       file=filename, errors=errors or ""))
     return raw
 
 
@@ -244,9 +259,11 @@ def _fetch(url: str, target: Path, md5: str, progress) -> None:
                 if progress:
                     progress(target.name, done, total)
         if total and done != total:
-            raise ValueError(f"the download was cut off after {done} of {total} bytes")
+            raise ValueError(Message("data.cut_off", "the download was cut off after {done} of {total} bytes",
+                                     done=done, total=total))
         if digest.hexdigest() != md5:
-            raise ValueError("checksum mismatch: the file is damaged or not the official one")
+            raise ValueError(Message("data.download_checksum",
+                                     "checksum mismatch: the file is damaged or not the official one"))
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)  # a failed, cut-off or interrupted download leaves nothing half-made

@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 from PIL import Image
 
+from model.message import Message
+
 MAX_BYTES = 50 * 1024 * 1024      # bigger than any photo a phone takes; refuse before parsing
 MAX_PIXELS = 50_000_000           # 50 megapixels: a 24 MP photo fits, a bomb doesn't
 # What one decode may hold, whatever the mode and bit depth: a hosted app has ~1 GB for everyone,
@@ -23,7 +25,7 @@ MAX_DECODE_BYTES = 180 * 2**20
 # decodes into its own RGBA buffer, which Pillow then copies; the others decode in place).
 DECODER_COPIES = {"WEBP": 4}
 DEFAULT_MAX_SIDE = 1024           # decoded pictures are shrunk to this; the model sees 28x28 anyway
-ALLOWED = "PNG, JPEG, WebP, GIF or BMP"
+ALLOWED = Message("image.allowed", "PNG, JPEG, WebP, GIF or BMP")
 
 # Orientation tag value -> the transpose that undoes it (as ImageOps.exif_transpose does).
 _ORIENTATION = {
@@ -52,22 +54,27 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def _describe_unsupported(data: bytes) -> str:
+def _describe_unsupported(data: bytes) -> Message:
     """A name for a file we refuse, so the message can say what it is."""
     head = data[:512].lstrip()
-    known = [((b"II*\x00", b"MM\x00*"), "a TIFF image"), ((b"%PDF",), "a PDF document"),
-             ((b"<svg", b"<?xml"), "an SVG/XML file"), ((b"\x00\x00\x01\x00",), "an icon (ICO)"),
-             ((b"8BPS",), "a Photoshop file"), ((b"PK\x03\x04",), "a ZIP archive or Office document")]
+    known = [((b"II*\x00", b"MM\x00*"), Message("image.kind_tiff", "a TIFF image")),
+             ((b"%PDF",), Message("image.kind_pdf", "a PDF document")),
+             ((b"<svg", b"<?xml"), Message("image.kind_svg", "an SVG/XML file")),
+             ((b"\x00\x00\x01\x00",), Message("image.kind_ico", "an icon (ICO)")),
+             ((b"8BPS",), Message("image.kind_photoshop", "a Photoshop file")),
+             ((b"PK\x03\x04",), Message("image.kind_zip", "a ZIP archive or Office document"))]
     for magics, name in known:
         if head.startswith(magics):
             return name
     if data[4:8] == b"ftyp":
-        return "a HEIC/AVIF image or a video" if data[8:12] in (b"heic", b"heix", b"mif1", b"avif") else "a video"
+        if data[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
+            return Message("image.kind_heic", "a HEIC/AVIF image or a video")
+        return Message("image.kind_video", "a video")
     try:
         data[:4096].decode("utf-8")
-        return "a text file"
+        return Message("image.kind_text", "a text file")
     except UnicodeDecodeError:
-        return "not an image we can read"
+        return Message("image.kind_unknown", "not an image we can read")
 
 
 def decode_image(data: bytes, max_side: int | None = DEFAULT_MAX_SIDE) -> Image.Image:
@@ -76,14 +83,17 @@ def decode_image(data: bytes, max_side: int | None = DEFAULT_MAX_SIDE) -> Image.
     (None keeps full size). Raises ImageError for anything else.
     """
     if not data:
-        raise ImageError("The file is empty (0 bytes). Choose an image file (PNG, JPEG, WebP, GIF or BMP).")
+        raise ImageError(Message("image.empty", "The file is empty (0 bytes). Choose an image file ({allowed}).",
+                                 allowed=ALLOWED))
     if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB. "
-                         "Resize or compress the picture and try again.")
+        raise ImageError(Message("image.too_many_bytes", "The file is {size:.0f} MB; the limit is {limit} MB. "
+                                 "Resize or compress the picture and try again.",
+                                 size=len(data) / 2**20, limit=MAX_BYTES // 2**20))
     fmt = sniff(data)
     if fmt is None:
-        raise ImageError(f"Unsupported file: this is {_describe_unsupported(data)}, not a {ALLOWED} image. "
-                         f"Save or export the picture as {ALLOWED} and try again.")
+        raise ImageError(Message("image.unsupported", "Unsupported file: this is {what}, not a {allowed} image. "
+                                 "Save or export the picture as {allowed} and try again.",
+                                 what=_describe_unsupported(data), allowed=ALLOWED))
     try:
         with warnings.catch_warnings():
             # Pillow warns (rather than raises) between its two bomb limits; make that a refusal.
@@ -94,18 +104,21 @@ def decode_image(data: bytes, max_side: int | None = DEFAULT_MAX_SIDE) -> Image.
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"The image declares more than {MAX_PIXELS // 1_000_000} megapixels (a decompression bomb "
-                         "or a damaged header), so it was refused without decoding. Use a smaller picture.") from None
+        raise ImageError(Message("image.bomb", "The image declares more than {limit} megapixels (a decompression bomb "
+                                 "or a damaged header), so it was refused without decoding. Use a smaller picture.",
+                                 limit=MAX_PIXELS // 1_000_000)) from None
     except Image.UnidentifiedImageError:
-        raise ImageError(f"The file starts like a {fmt} image but its header is damaged, so it can't be read. "
-                         "Open it in an image viewer and save it again, or choose another file.") from None
+        raise ImageError(Message("image.bad_header", "The file starts like a {fmt} image but its header is damaged, "
+                                 "so it can't be read. Open it in an image viewer and save it again, or choose "
+                                 "another file.", fmt=fmt)) from None
     except MemoryError:
-        raise ImageError("The image is too large to decode in the memory available. "
-                         "Use a smaller picture.") from None
+        raise ImageError(Message("image.out_of_memory", "The image is too large to decode in the memory available. "
+                                 "Use a smaller picture.")) from None
     except Exception as e:  # Pillow signals a bad file with many types (OSError, SyntaxError, ValueError, ...)
-        raise ImageError(f"The file looks like {fmt} but can't be decoded: it is truncated or damaged "
-                         f"({type(e).__name__}: {_short(e)}). Open it in an image viewer and save it again, "
-                         "or choose another file.") from None
+        raise ImageError(Message("image.damaged", "The file looks like {fmt} but can't be decoded: it is truncated "
+                                 "or damaged ({error}: {details}). Open it in an image viewer and save it again, "
+                                 "or choose another file.", fmt=fmt, error=type(e).__name__,
+                                 details=_short(e))) from None
 
 
 def _short(e: Exception) -> str:
@@ -117,11 +130,14 @@ def _decode(data: bytes, fmt: str, max_side: int | None) -> Image.Image:
     im = Image.open(io.BytesIO(data), formats=[fmt])  # lazy: reads the header only
     width, height = im.size
     if width < 1 or height < 1:
-        raise ImageError(f"The image header says it is {width}x{height} pixels, which is not a picture. "
-                         "The file is damaged; choose another one.")
+        raise ImageError(Message("image.no_pixels", "The image header says it is {width}x{height} pixels, which is "
+                                 "not a picture. The file is damaged; choose another one.",
+                                 width=width, height=height))
     if width * height > MAX_PIXELS:
-        raise ImageError(f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
-                         f"the limit is {MAX_PIXELS // 1_000_000} megapixels. Resize it and try again.")
+        raise ImageError(Message("image.too_many_pixels", "The image is {width}x{height} pixels ({megapixels:.0f} "
+                                 "megapixels); the limit is {limit} megapixels. Resize it and try again.",
+                                 width=width, height=height, megapixels=width * height / 1e6,
+                                 limit=MAX_PIXELS // 1_000_000))
     if fmt == "JPEG" and max_side:
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a 24 MP photo then costs ~1.5 MP of work.
         scale = max(width, height) / max_side
@@ -129,9 +145,11 @@ def _decode(data: bytes, fmt: str, max_side: int | None) -> Image.Image:
             im.draft(None, (math.ceil(width / scale), math.ceil(height / scale)))
     cost = decode_cost(fmt, im.mode, im.size)
     if cost > MAX_DECODE_BYTES:
-        raise ImageError(f"The image is {width}x{height} pixels in {_describe_mode(im.mode)}: decoding it would take "
-                         f"about {cost / 2**20:.0f} MB of memory, and the limit is {MAX_DECODE_BYTES // 2**20} MB. "
-                         "Resize it, or save it as an 8-bit JPEG or PNG, and try again.")
+        raise ImageError(Message("image.too_costly", "The image is {width}x{height} pixels in {mode}: decoding it "
+                                 "would take about {cost:.0f} MB of memory, and the limit is {limit} MB. "
+                                 "Resize it, or save it as an 8-bit JPEG or PNG, and try again.",
+                                 width=width, height=height, mode=_describe_mode(im.mode), cost=cost / 2**20,
+                                 limit=MAX_DECODE_BYTES // 2**20))
     im.load()
     orientation = _orientation(im)  # after load: PNG's getexif() loads pixels and would hide their errors
     sixteen_bit = im.mode.startswith("I;16")
@@ -157,11 +175,15 @@ def decode_cost(fmt: str, mode: str, size: tuple[int, int]) -> int:
     return width * height * stored_bytes_per_pixel(mode) * DECODER_COPIES.get(fmt, 1)
 
 
-def _describe_mode(mode: str) -> str:
+def _describe_mode(mode: str) -> Message:
     if mode.startswith("I;16"):
-        return "16-bit greyscale"
-    return {"I": "32-bit greyscale", "F": "floating-point greyscale", "1": "black and white",
-            "L": "8-bit greyscale", "P": "palette colour"}.get(mode, f"8-bit colour ({mode})")
+        return Message("image.mode_grey16", "16-bit greyscale")
+    named = {"I": Message("image.mode_grey32", "32-bit greyscale"),
+             "F": Message("image.mode_float", "floating-point greyscale"),
+             "1": Message("image.mode_bilevel", "black and white"),
+             "L": Message("image.mode_grey8", "8-bit greyscale"),
+             "P": Message("image.mode_palette", "palette colour")}
+    return named.get(mode) or Message("image.mode_colour", "8-bit colour ({mode})", mode=mode)
 
 
 # Modes Image.reduce shrinks in place. It can't take the others, or (with alpha) premultiplies

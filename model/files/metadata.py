@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 
+from model.message import Message
+
 MAX_DEPTH = 8           # our own records nest 4 deep (metadata > config/history > entry > value)
 MAX_HISTORY = 10_000    # epochs; the server allows at most a few hundred
 MAX_TEXT = 1_000        # characters in a free-text field (a name, a divergence message)
@@ -24,12 +26,16 @@ def parse_json(data: bytes | str) -> object:
     try:
         value = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MetadataError("it is not valid JSON") from None
+        raise MetadataError(Message("metadata.not_json", "it is not valid JSON")) from None
     except RecursionError:  # the decoder recurses once per level
-        raise MetadataError(f"it is nested more than {MAX_DEPTH} levels deep") from None
+        raise MetadataError(_too_deep()) from None
     if depth(value) > MAX_DEPTH:
-        raise MetadataError(f"it is nested more than {MAX_DEPTH} levels deep")
+        raise MetadataError(_too_deep())
     return value
+
+
+def _too_deep() -> Message:
+    return Message("metadata.too_deep", "it is nested more than {limit} levels deep", limit=MAX_DEPTH)
 
 
 def depth(value: object) -> int:
@@ -57,7 +63,8 @@ def accuracy(value: object, name: str = "test_acc") -> float | None:
     if value is None:
         return None
     if not is_number(value) or not 0 <= value <= 1:
-        raise MetadataError(f"'{name}' must be an accuracy between 0 and 1, not {_show(value)}")
+        raise MetadataError(Message("metadata.accuracy", "'{name}' must be an accuracy between 0 and 1, not {value}",
+                                    name=name, value=_show(value)))
     return float(value)
 
 
@@ -65,22 +72,28 @@ def text(value: object, name: str, optional: bool = True) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise MetadataError(f"'{name}' must be a text of at most {MAX_TEXT} characters, not {_show(value)}")
+        raise MetadataError(Message("metadata.text", "'{name}' must be a text of at most {limit} characters, "
+                                    "not {value}", name=name, limit=MAX_TEXT, value=_show(value)))
     return value
 
 
 def history(value: object) -> list[dict]:
     """A list of finished epochs, each with every EPOCH_FIELDS entry a finite number."""
     if not isinstance(value, list) or len(value) > MAX_HISTORY:
-        raise MetadataError(f"'history' must be a list of at most {MAX_HISTORY} epochs, not {_show(value)}")
+        raise MetadataError(Message("metadata.history", "'history' must be a list of at most {limit} epochs, "
+                                    "not {value}", limit=MAX_HISTORY, value=_show(value)))
     for number, entry in enumerate(value, 1):
         if not isinstance(entry, dict):
-            raise MetadataError(f"history entry {number} is not a record of an epoch")
+            raise MetadataError(Message("metadata.entry_not_record", "history entry {number} is not a record of "
+                                        "an epoch", number=number))
         for key in EPOCH_FIELDS:
             if key not in entry:
-                raise MetadataError(f"history entry {number} has no '{key}'")
+                raise MetadataError(Message("metadata.entry_missing", "history entry {number} has no '{field}'",
+                                            number=number, field=key))
             if not is_number(entry[key]):
-                raise MetadataError(f"history entry {number} has '{key}' {_show(entry[key])}, not a number")
+                raise MetadataError(Message("metadata.entry_not_number", "history entry {number} has '{field}' "
+                                            "{value}, not a number", number=number, field=key,
+                                            value=_show(entry[key])))
     return value
 
 

@@ -17,6 +17,7 @@ from model.files.classes import CLASSES
 from model.lesson.classifier import LinearClassifier
 from model.files.image_files import MAX_BYTES, ImageError, decode_image
 from model.files.preprocess import Preprocessed, preprocess
+from model.message import Message
 
 
 @dataclass
@@ -68,11 +69,13 @@ def predict_file(classifier: LinearClassifier, path: str | os.PathLike) -> Predi
     path = Path(path)
     try:
         if path.is_dir():
-            raise ImageError(f"{path} is a folder, not an image file.")
+            raise ImageError(Message("predict.folder", "{path} is a folder, not an image file.", path=path))
         if path.stat().st_size > MAX_BYTES:
-            raise ImageError(f"The file is {path.stat().st_size / 2**20:.0f} MB; the limit is "
-                             f"{MAX_BYTES // 2**20} MB. Resize or compress the picture and try again.")
+            raise ImageError(Message("predict.too_many_bytes", "The file is {size:.0f} MB; the limit is {limit} MB. "
+                                     "Resize or compress the picture and try again.",
+                                     size=path.stat().st_size / 2**20, limit=MAX_BYTES // 2**20))
         data = path.read_bytes()
     except OSError as e:
-        raise ImageError(f"Can't read {path}: {e.strerror or e}.") from None
+        raise ImageError(Message("predict.unreadable", "Can't read {path}: {error}.", path=path,
+                                 error=e.strerror or str(e))) from None
     return predict_bytes(classifier, data)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from model.files import checkpoint, metadata
 from model.lesson.classifier import LinearClassifier
+from model.message import Message, reason
 
 FORMAT_VERSION = 1
 RUN_FILE, MODEL_FILE = "run.json", "model.safetensors"
@@ -54,7 +55,7 @@ class RunRecord:
 class DamagedRun:
     """A run folder that can't be used: its id (for delete) and why, in words."""
     id: str
-    reason: str
+    reason: str  # a model.message.Message
 
 
 def new_id() -> str:
@@ -63,22 +64,28 @@ def new_id() -> str:
 
 def check_id(run_id: str) -> str:
     if not isinstance(run_id, str) or not ID_PATTERN.fullmatch(run_id):
-        raise RunError(f"{run_id!r} is not a run id")
+        raise RunError(Message("runs.bad_id", "{run_id!r} is not a run id", run_id=run_id))
     return run_id
+
+
+def _no_run(run_id: str) -> Message:
+    return Message("runs.no_run", "There is no run {run_id!r} (was it deleted?).", run_id=run_id)
 
 
 def check_name(name: str) -> str:
     name = " ".join(str(name).split())  # one line: names are shown in lists and menus
     if not name:
-        raise RunError("A run's name can't be empty.")
+        raise RunError(Message("runs.name_empty", "A run's name can't be empty."))
     if len(name) > MAX_NAME:
-        raise RunError(f"A run's name can have at most {MAX_NAME} characters.")
+        raise RunError(Message("runs.name_too_long", "A run's name can have at most {limit} characters.",
+                               limit=MAX_NAME))
     # Control and format characters (Cc, Cf: a right-to-left override, zero-width marks) make a
     # name show as something other than what it is in every visitor's list.
     hidden = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in ("Cc", "Cf")})
     if hidden:
-        raise RunError(f"A run's name can't contain control or text-direction characters ({', '.join(hidden[:3])}); "
-                       "use letters, digits, spaces and punctuation.")
+        raise RunError(Message("runs.name_hidden", "A run's name can't contain control or text-direction characters "
+                               "({characters}); use letters, digits, spaces and punctuation.",
+                               characters=", ".join(hidden[:3])))
     return name
 
 
@@ -119,17 +126,19 @@ def _parse_record(data: bytes, folder: Path) -> RunRecord:
     """A record from run.json's bytes; ValueError (or a subclass) saying what is malformed."""
     raw = metadata.parse_json(data)
     if not isinstance(raw, dict):
-        raise ValueError("its run.json is not a record")
+        raise ValueError(Message("runs.not_record", "its run.json is not a record"))
     if raw.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"its run.json is not of format version {FORMAT_VERSION}")
+        raise ValueError(Message("runs.version", "its run.json is not of format version {version}",
+                                 version=FORMAT_VERSION))
     if raw.get("id") != folder.name:
-        raise ValueError("its run.json belongs to another run (the id differs from the folder's)")
+        raise ValueError(Message("runs.other_id", "its run.json belongs to another run (the id differs from the "
+                                 "folder's)"))
     if not isinstance(raw.get("config"), dict):
-        raise ValueError("its run.json has no settings ('config')")
+        raise ValueError(Message("runs.no_config", "its run.json has no settings ('config')"))
     try:
         name = check_name(metadata.text(raw.get("name"), "name", optional=False))
     except RunError as error:
-        raise ValueError(f"its name can't be shown: {error}") from None
+        raise ValueError(Message("runs.bad_name", "its name can't be shown: {reason}", reason=reason(error))) from None
     return RunRecord(raw["id"], name, metadata.text(raw.get("created"), "created", optional=False), raw["config"],
                      metadata.history(raw.get("history")), metadata.accuracy(raw.get("test_acc")), folder)
 
@@ -179,13 +188,15 @@ class RunStore:
                 record = _parse_record((folder / RUN_FILE).read_bytes(), folder)
                 checkpoint.load(folder / MODEL_FILE)
             except FileNotFoundError as error:
-                damaged.append(DamagedRun(folder.name, f"its {Path(error.filename or RUN_FILE).name} is missing"))
+                damaged.append(DamagedRun(folder.name, Message("runs.file_missing", "its {file} is missing",
+                                                               file=Path(error.filename or RUN_FILE).name)))
                 continue
             except OSError as error:
-                damaged.append(DamagedRun(folder.name, f"it can't be read ({error.strerror or error})"))
+                damaged.append(DamagedRun(folder.name, Message("runs.unreadable", "it can't be read ({error})",
+                                                               error=error.strerror or str(error))))
                 continue
             except (ValueError, checkpoint.CheckpointError) as error:
-                damaged.append(DamagedRun(folder.name, str(error)))
+                damaged.append(DamagedRun(folder.name, reason(error)))
                 continue
             records.append(record)
         return (sorted(records, key=lambda r: (r.created, r.id), reverse=True),
@@ -215,9 +226,10 @@ class RunStore:
         try:
             return _parse_record((folder / RUN_FILE).read_bytes(), folder)
         except FileNotFoundError:
-            raise RunError(f"There is no run {run_id!r} (was it deleted?).") from None
+            raise RunError(_no_run(run_id)) from None
         except (OSError, ValueError) as e:
-            raise RunError(f"Run {run_id!r} is damaged: {e}.") from None
+            raise RunError(Message("runs.damaged", "Run {run_id!r} is damaged: {reason}.", run_id=run_id,
+                                   reason=reason(e))) from None
 
     def rename(self, run_id: str, name: str) -> RunRecord:
         """Give a run a new name; run.json is replaced in one step, never half-written."""
@@ -239,14 +251,14 @@ class RunStore:
         try:
             os.rename(folder, trash)
         except FileNotFoundError:
-            raise RunError(f"There is no run {run_id!r} (was it deleted?).") from None
+            raise RunError(_no_run(run_id)) from None
         shutil.rmtree(trash, ignore_errors=True)
 
     def load_classifier(self, run_id: str) -> LinearClassifier:
         """The run's model (checked by model.files.checkpoint; raises CheckpointError if damaged)."""
         folder = self._folder(run_id)
         if not (folder / MODEL_FILE).exists():
-            raise RunError(f"There is no run {run_id!r} (was it deleted?).")
+            raise RunError(_no_run(run_id))
         return checkpoint.load(folder / MODEL_FILE)
 
     def _folder(self, run_id: str) -> Path:
@@ -310,4 +322,4 @@ class MemoryRunStore:
         try:
             return self._runs[check_id(run_id)]
         except KeyError:
-            raise RunError(f"There is no run {run_id!r} (was it deleted?).") from None
+            raise RunError(_no_run(run_id)) from None

@@ -150,13 +150,14 @@ class EpochOutcome:
 def train_epoch(learner, flat_images: torch.Tensor, labels: torch.Tensor, normalization: dict,
                 config: TrainConfig, epoch: int, order: torch.Tensor, steps: int, total_steps: int,
                 on_progress: Callable[[Progress], None] | None = None,
-                should_stop: Callable[[], bool] | None = None) -> EpochOutcome:
+                should_stop: Callable[[], bool] | None = None, report_every: int | None = None) -> EpochOutcome:
     """One pass over the training images in `order`; stops early for a stop request or a loss
     that is not finite. A learner never applies a non-finite update, so the weights it holds
-    afterwards are always the last good ones."""
+    afterwards are always the last good ones. Progress goes to `on_progress` every
+    `report_every` minibatches (default: every ~5% of the epoch)."""
     n, size = len(flat_images), config.batch_size
     steps_per_epoch = math.ceil(n / size)
-    report_every = max(1, steps_per_epoch // 20)
+    report_every = report_every or max(1, steps_per_epoch // 20)
     out, correct = EpochOutcome(steps=steps), torch.zeros((), dtype=torch.int64)
     for i in range(steps_per_epoch):
         if should_stop is not None and should_stop():
@@ -184,9 +185,9 @@ def train(config: TrainConfig,
           test_images: torch.Tensor, test_labels: torch.Tensor,
           on_epoch: Callable[[dict], None] | None = None,
           on_progress: Callable[[Progress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+          should_stop: Callable[[], bool] | None = None, report_every: int | None = None) -> TrainResult:
     """Train softmax regression; `test_*` is what each epoch's test_acc is measured on
-    (pass a validation split there when choosing settings)."""
+    (pass a validation split there when choosing settings). `report_every`: see train_epoch."""
     config.validate()
     generator = torch.Generator().manual_seed(config.seed)
     weight, bias = initial_parameters(config, generator)
@@ -205,7 +206,7 @@ def train(config: TrainConfig,
             learner.net.train()  # as the lesson's train_epoch_ch3 does
         order = torch.randperm(n, generator=generator)
         outcome = train_epoch(learner, flat_images, train_labels, normalization, config, epoch, order, steps,
-                              total_steps, on_progress, should_stop)
+                              total_steps, on_progress, should_stop, report_every)
         steps = outcome.steps
         result.weight, result.bias = learner.net.weight_bias()
         test_acc = evaluate_accuracy(learner.net, test_batches)

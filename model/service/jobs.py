@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 # behind it. One person alone waits it too, a moment against seconds of training.
 GATHER_SECONDS = 0.5
 
+# A training in slow motion, one minibatch per click, whose page hasn't polled it for this long
+# is stopped (keeping what it learned): its thread would otherwise wait for a click forever.
+STEP_IDLE = 600.0
+
 
 class QueueFull(Exception):
     """Every place in line is taken; the message says so and what to do."""
@@ -63,6 +67,7 @@ class Snapshot:
     weight: Any                   # latest weights [10, 784] (numpy) or None
     elapsed: float                # seconds spent training so far
     error: str | None = None
+    batches: int = 0              # minibatches taken so far
 
 
 def _default_runner(config, train_images, train_labels, test_images, test_labels, **callbacks):
@@ -104,6 +109,7 @@ class Job:
     stop_requested_at: float | None = None
     owner: str | None = None           # who submitted it (a session's token): one place each
     abandoned: bool = False            # stopped or cancelled because nobody touched it in time
+    pace: float | None = None          # slow motion: seconds between minibatches; 0: one per advance()
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -113,6 +119,8 @@ class Job:
         self._points: list[dict] = []
         self._progress = None  # the latest model.lesson.train.Progress
         self._seen = time.monotonic()  # last touch()
+        self._batches = 0
+        self._granted = threading.Semaphore(0)  # minibatches advance() allows (pace 0)
 
     # -- what the page reads -------------------------------------------------------------
     @property
@@ -134,7 +142,8 @@ class Job:
                         history=history, points=points,
                         fraction=progress.fraction if progress else 0.0,
                         weight=progress.weight if progress else None,
-                        elapsed=(end - self.started_at) if self.started_at else 0.0, error=self.error)
+                        elapsed=(end - self.started_at) if self.started_at else 0.0, error=self.error,
+                        batches=self._batches)
 
     # -- what the page does ----------------------------------------------------------------
     def touch(self) -> None:
@@ -151,13 +160,33 @@ class Job:
         self._stop.set()
         self._queue._cancel_if_queued(self)
 
+    def advance(self, count: int = 1) -> None:
+        """Slow motion, one minibatch at a time (pace 0): let the training take `count` more."""
+        for _ in range(count):
+            self._granted.release()
+
     def should_stop(self) -> bool:
-        """Asked by the trainer before every minibatch: a stop request, or nobody watching."""
+        """Asked by the trainer before every minibatch: a stop request, or nobody watching. In
+        slow motion it first waits for the minibatch's turn."""
+        if self.pace is not None:
+            self._wait_turn()
         if not self._stop.is_set() and self._queue.is_abandoned(self):
             log.info("training job %s: its session went away %.0f s ago; stopping it", self.id, self.unseen_for())
             self.abandoned = True
             self.stop()
+        if not self._stop.is_set():
+            self._batches += 1
         return self._stop.is_set()
+
+    def _wait_turn(self) -> None:
+        if self.pace:
+            self._stop.wait(self.pace)
+            return
+        # One minibatch per advance(); a page nobody has touched for STEP_IDLE seconds is gone.
+        while not self._stop.is_set() and not self._granted.acquire(timeout=0.25):
+            if self.unseen_for() > STEP_IDLE or self._queue.is_abandoned(self):
+                self.abandoned = True
+                self.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job is finished (for tests and scripts); True if it is."""
@@ -209,11 +238,14 @@ class TrainingQueue:
         self._running: set[Job] = set()
         self._slots_busy = 0  # worker threads training, each one job or one fused group
 
-    def submit(self, config, data: Sequence, owner: str | None = None) -> Job:
+    def submit(self, config, data: Sequence, owner: str | None = None, pace: float | None = None) -> Job:
         """Queue a training of `config` on data = (train_images, train_labels, test_images, test_labels).
 
         A config that can't train raises ValueError here, before anything is queued; a full
         line raises QueueFull. If `owner` already has an unfinished job, that job is returned.
+        A job in slow motion (`pace`: seconds between minibatches, 0 for one per Job.advance())
+        starts at once, beside the slots: it waits far more than it computes, so it must not
+        hold a slot while a class waits.
         """
         config.validate()
         with self._lock:
@@ -226,7 +258,12 @@ class TrainingQueue:
                 raise QueueFull(f"The server is busy: all {self.max_running} training slot(s) are taken and "
                                 f"{len(self._waiting)} trainings are already waiting, the most it queues. "
                                 "Try again in a minute or two.")
-            job = Job(config, self, tuple(data), owner=owner)
+            job = Job(config, self, tuple(data), owner=owner, pace=pace)
+            if pace is not None:
+                self._begin(job)
+                threading.Thread(target=self._work, args=([job], 0.0, False), name=f"slow-{job.id}",
+                                 daemon=True).start()
+                return job
             self._waiting.append(job)
             self._start_ready()
         return job
@@ -305,7 +342,7 @@ class TrainingQueue:
             self._begin(job)
         return mates
 
-    def _work(self, group: list[Job], gather_until: float) -> None:
+    def _work(self, group: list[Job], gather_until: float, holds_slot: bool = True) -> None:
         try:
             if len(group) == 1 and time.time() < gather_until:
                 time.sleep(gather_until - time.time())
@@ -315,8 +352,10 @@ class TrainingQueue:
             self._limit_threads()
             if len(group) == 1:
                 job = group[0]
+                # In slow motion every minibatch is drawn: progress after each one.
+                paced = {} if job.pace is None else {"report_every": 1}
                 results = [self._runner(job.config, *job._data, on_epoch=job._on_epoch,
-                                        on_progress=job._on_progress, should_stop=job.should_stop)]
+                                        on_progress=job._on_progress, should_stop=job.should_stop, **paced)]
             else:
                 results = self._group_runner([j.config for j in group], *group[0]._data,
                                              on_epoch=lambda k, m: group[k]._on_epoch(m),
@@ -334,7 +373,8 @@ class TrainingQueue:
                     job.finished_at = time.time()
                     job._data = None
                     self._running.discard(job)
-                self._slots_busy -= 1
+                if holds_slot:
+                    self._slots_busy -= 1
                 self._start_ready()
             for job in group:
                 job._finished.set()

@@ -272,3 +272,62 @@ def test_a_fused_group_of_real_trainings_gives_each_its_own_numbers(train_data, 
         alone = train(job.config, *data)
         assert np.allclose(job.result.weight.numpy(), alone.weight.numpy(), atol=1e-5)
         assert [h["epoch"] for h in job.snapshot().history] == [1, 2]
+
+
+# --- slow motion: a training to watch, one minibatch at a time ---------------------------------
+
+def test_one_minibatch_at_a_time_takes_exactly_the_minibatches_advanced(train_data, test_data):
+    from model.lesson.config import preset
+    from model.lesson.train import train
+
+    config = preset("lesson", epochs=1, batch_size=6000)  # 10 minibatches an epoch
+    release = threading.Event()
+    fake = fake_runner(release)
+
+    def runner(config, *data, **callbacks):
+        return (fake if isinstance(config, FakeConfig) else train)(config, *data, **callbacks)
+
+    queue = TrainingQueue(max_running=1, runner=runner)
+    busy = queue.submit(FakeConfig(), (), owner="someone else")
+    assert wait_for(lambda: busy.status is Status.RUNNING)  # the one slot is taken ...
+    job = queue.submit(config, (*train_data, *test_data), owner="learner", pace=0)
+    assert job.status is Status.RUNNING  # ... and slow motion starts beside it anyway
+    time.sleep(0.3)
+    assert job.snapshot().batches == 0  # nothing happens until it is asked
+    job.advance(3)
+    assert wait_for(lambda: len(job.snapshot().points) == 3, timeout=30)
+    time.sleep(0.3)
+    snap = job.snapshot()
+    assert snap.batches == 3 and len(snap.points) == 3  # every minibatch reported, none more taken
+    job.advance(7)
+    assert job.wait(30) and job.status is Status.DONE
+    alone = train(config, *train_data, *test_data)
+    assert np.array_equal(job.result.weight.numpy(), alone.weight.numpy())  # the same numbers as at full speed
+    assert job.result.history[0]["test_acc"] == alone.history[0]["test_acc"]
+    assert busy.status is Status.RUNNING
+    release.set()
+
+
+def test_a_paced_training_takes_a_minibatch_every_pace_seconds_and_stops_at_once(train_data, test_data):
+    from model.lesson.config import preset
+
+    queue = TrainingQueue(max_running=1)
+    job = queue.submit(preset("lesson", epochs=1), (*train_data, *test_data), pace=0.05)
+    time.sleep(1.0)
+    taken = job.snapshot().batches
+    assert 8 <= taken <= 21, taken  # ~20 at 20 a second, fewer on a busy machine; never the whole epoch
+    asked = time.perf_counter()
+    job.stop()
+    assert job.wait(1.0) and time.perf_counter() - asked < 0.5
+    assert job.result.stopped
+
+
+def test_a_step_by_step_training_nobody_advances_or_watches_is_stopped(monkeypatch, train_data, test_data):
+    from model.lesson.config import preset
+    from model.service import jobs
+
+    monkeypatch.setattr(jobs, "STEP_IDLE", 0.5)
+    queue = TrainingQueue(max_running=1)
+    job = queue.submit(preset("lesson", epochs=1), (*train_data, *test_data), pace=0)
+    assert job.wait(10), "a forgotten step-by-step training must end on its own"
+    assert job.abandoned and job.result.stopped

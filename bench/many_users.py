@@ -15,8 +15,8 @@ server's own answer times here.
 Each session is like a separate person and does what a class would: opens a shared Train link with its own learning rate, presses Start training,
 goes to Predict and asks for predictions on test images while the trainings run (its own
 and the others'), comes back for its results, and predicts again once every training is
-done. The last session starts a moment later so that it lands in the queue, cancels there,
-and starts again. Prints per-action latencies (p50/p95/max), errors, what the queue showed,
+done. The last session starts once the others have, so that it lands in the queue, cancels
+there, and starts again. Prints per-action latencies (p50/p95/max), errors, what the queue showed,
 and whether any session saw a run that was not its own (each run's name carries its lr).
 
 With --abandon N, before the class arrives N visitors each open the worst link the server
@@ -71,6 +71,8 @@ class Gate:
 
     def __init__(self, count: int):
         self.count, self.open = count, asyncio.Event()
+        if count <= 0:  # nobody to wait for
+            self.open.set()
 
     def arrive(self) -> None:
         self.count -= 1
@@ -286,7 +288,7 @@ async def predict_test_images(session: Session, user, count: int, label: str) ->
 
 async def visit(session: Session, user, args, gates: list[Gate]) -> None:
     """What each person in the class does, whichever way they reach the app."""
-    all_loaded, all_trained = gates
+    all_loaded, others_started, all_trained = gates
     try:
         async with user:
             await timed(session, "Open a shared Train link", user.open_link(
@@ -294,9 +296,13 @@ async def visit(session: Session, user, args, gates: list[Gate]) -> None:
             await all_loaded.pass_()
 
             late = session.index == args.sessions - 1
-            if late:
-                await asyncio.sleep(1.0)  # everyone else is in line or training by now
-            if await start_training(session, user) and late:
+            if late:  # once everyone else is in line or training: on a loaded server a Start takes seconds
+                await others_started.open.wait()
+                await asyncio.sleep(1.0)  # past the queue's moment of gathering (GATHER_SECONDS)
+            queued = await start_training(session, user)
+            if not late:
+                others_started.arrive()
+            elif queued:
                 await timed(session, "Cancel while queued: page confirms", user.cancel_in_queue())
                 await start_training(session, user)
 
@@ -377,7 +383,7 @@ async def main_async(args) -> int:
     from playwright.async_api import async_playwright
 
     sessions = [Session(i, round(0.1 + 0.01 * i, 2)) for i in range(args.sessions)]
-    gates = [Gate(args.sessions), Gate(args.sessions)]
+    gates = [Gate(args.sessions), Gate(args.sessions - 1), Gate(args.sessions)]
     with target(args.url) as (url, read_log):
         abandoned = await abandon_phase(url, args.abandon) if args.abandon else 0
         started = time.perf_counter()

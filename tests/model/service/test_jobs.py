@@ -258,6 +258,22 @@ def test_a_job_that_finds_the_slot_free_waits_a_moment_for_mates_to_train_with()
     assert first.finished_at - first.submitted_at >= 0.3
 
 
+def test_a_snapshot_never_shows_a_place_in_line_for_a_job_that_just_left_it(monkeypatch):
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release))
+    queue.submit(FakeConfig(), ())
+    job = queue.submit(FakeConfig(), ())
+
+    def leaves_the_line_as_asked(asked):  # a group takes it between reading its status and its place
+        asked.status = Status.RUNNING
+        return None
+
+    monkeypatch.setattr(queue, "_position", leaves_the_line_as_asked)
+    snap = job.snapshot()
+    assert (snap.status, snap.position) == (Status.RUNNING, None)
+    release.set()
+
+
 def test_a_fused_group_of_real_trainings_gives_each_its_own_numbers(train_data, test_data):
     from model.lesson.config import preset
     from model.lesson.train import train

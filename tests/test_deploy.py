@@ -63,3 +63,20 @@ def test_streamlit_does_not_collect_all_garbage_after_every_script_run():
     # click's server time (bench/many_users.py --driver websocket).
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_the_compose_example_builds_this_dockerfile_and_keeps_each_browser_on_one_replica():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    app, proxy = compose["services"]["app"], compose["services"]["proxy"]
+    build = app["build"]
+    assert (ROOT / "deploy" / build["context"]).resolve() == ROOT and (ROOT / build["dockerfile"]).is_file()
+    assert app["environment"]["SOFTMAX_STUDIO_HOSTED"] == "1"
+    assert "ports" not in app  # only through the proxy, which keeps a browser on its replica
+    labels = app["labels"]
+    port = re.search(r"^EXPOSE (\d+)", (ROOT / "Dockerfile").read_text(), re.M).group(1)
+    assert labels["traefik.http.services.studio.loadbalancer.server.port"] == port
+    assert labels["traefik.http.services.studio.loadbalancer.sticky.cookie"] == "true"
+    assert labels["traefik.enable"] == "true" and "--providers.docker.exposedbydefault=false" in proxy["command"]
+    assert app["deploy"]["replicas"] >= 2 and proxy["ports"] == ["8080:80"]

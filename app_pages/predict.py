@@ -7,7 +7,7 @@ import streamlit as st
 from model.files.checkpoint import CheckpointError
 from model.files.image_files import ImageError
 from ui import dataset_box, figures, i18n, layout, pictures, resources, session
-from ui.i18n import t
+from ui.i18n import explain, t
 from ui.lesson_code import lesson_code
 from ui.softmax_explorer import softmax_explorer
 from ui.teach_step import model_in_use, teach_one_step
@@ -46,7 +46,7 @@ def _shipped():
         try:
             models[name] = resources.pretrained(name)
         except CheckpointError as error:
-            errors.append(t("predict.model.shipped_broken", name=name, error=error))
+            errors.append(t("predict.model.shipped_broken", name=name, error=explain(error)))
     return models, errors
 
 
@@ -77,7 +77,7 @@ def choose_model(shipped: dict, shipped_errors: list[str], store):
             try:
                 classifier = store.load_classifier(choice[4:])
             except Exception as error:  # noqa: BLE001 - a damaged or deleted run is a message
-                st.error(t("predict.model.run_broken", error=error))
+                st.error(t("predict.model.run_broken", error=explain(error)))
         else:
             upload = st.file_uploader(t("predict.model.checkpoint"), type=["safetensors"],
                                       key="checkpoint_upload")
@@ -90,7 +90,7 @@ def choose_model(shipped: dict, shipped_errors: list[str], store):
                     st.success(t("predict.model.loaded_acc", name=layout.plain(upload.name), acc=acc) if acc
                                else t("predict.model.loaded", name=layout.plain(upload.name)))
                 except CheckpointError as error:
-                    st.error(str(error))
+                    st.error(explain(error))
     return classifier
 
 
@@ -166,7 +166,7 @@ def show_prediction(prediction, took: float, what: str | None = None) -> None:
     """A Prediction from model.files.predict: the answer, the preprocessing steps, and why.
     `what`: the timing note's subject (default "The picture")."""
     if prediction.empty:
-        st.info(prediction.message, icon=":material/info:")
+        st.info(explain(prediction.message), icon=":material/info:")
         show_steps(prediction.preprocessed.steps)
         return
     show_answer(prediction.probabilities,
@@ -179,7 +179,7 @@ def attempt(work):
     try:
         return work(), time.perf_counter() - started
     except ImageError as error:
-        st.error(str(error), icon=":material/broken_image:")
+        st.error(explain(error), icon=":material/broken_image:")
     except Exception as error:  # noqa: BLE001 - never a traceback on the page
         st.error(t("predict.answer.unusable", kind=type(error).__name__, error=error))
     return None, 0.0

@@ -1,5 +1,6 @@
 """Train: set up a training, watch it learn live, then study the result and compare runs."""
 import json
+import math
 import uuid
 from dataclasses import asdict, fields
 
@@ -11,7 +12,7 @@ from model.service.jobs import FINISHED, QueueFull, Status
 from model.service.runs import RunError
 from model.service.settings import MAX_SEED, config_from_params, config_to_params
 from ui import dataset_box, figures, i18n, layout, pictures, resources, session
-from ui.i18n import t
+from ui.i18n import explain, t
 from ui.lesson_code import lesson_code
 from ui.same_numbers import same_numbers
 
@@ -100,6 +101,7 @@ def key_settings(limits, active: bool, lang: str) -> None:
               help=t("train.setup.epochs_help"))
     c4.number_input(t("train.setup.lr"), min_value=limits.min_lr, max_value=limits.max_lr, step=0.01, format="%g",
                     key=_key("lr"), **common_args, help=t("train.setup.lr_help"))
+    speed(active, lang)
 
 
 def more_settings(limits, active: bool, lang: str) -> TrainConfig:
@@ -149,23 +151,34 @@ def sync_url(config: TrainConfig, lang: str) -> dict[str, str]:
     st.session_state.written_params = params
     if st.session_state.get("link_notes"):
         # The notes come from the engine (config_from_params) and are passed through as they are.
-        st.warning(t("train.setup.link_corrected") + "\n" + "".join(f"\n- {note}" for note in st.session_state.link_notes),
+        st.warning(t("train.setup.link_corrected") + "\n" + "".join(f"\n- {explain(note)}" for note in st.session_state.link_notes),
                    icon=":material/link_off:")
     return params
 
 
 # --- start, and the live view --------------------------------------------------------------
 
+# Seconds between minibatches for each speed (None: as fast as possible; 0: one per click).
+SPEEDS = {"fast": None, "slow": 0.25, "step": 0}
+
+
+def speed(active: bool, lang: str) -> str:
+    """How fast to train: as fast as possible, or in slow motion to watch the templates form."""
+    return st.segmented_control(t("train.speed.label"), list(SPEEDS), default="fast", key="train_speed", required=True,
+                                format_func=option_text("speed", lang), disabled=active, help=t("train.speed.help"))
+
+
 def start(config: TrainConfig) -> None:
     slot, queue, tensors = session.training_slot(), resources.training_queue(), resources.training_tensors()
     running = slot.get("job")
     if running is not None and not running.finished:
         return  # a double click: this session already has a training
+    pace = SPEEDS[st.session_state.get("train_speed") or "fast"]
     try:
         # The queue gives one place per owner: a burst of Start reruns gets the same job back.
-        slot["job"] = queue.submit(config, tensors, owner=slot.setdefault("owner", uuid.uuid4().hex))
+        slot["job"] = queue.submit(config, tensors, owner=slot.setdefault("owner", uuid.uuid4().hex), pace=pace)
     except (ValueError, QueueFull) as error:
-        st.session_state.start_error = str(error)
+        st.session_state.start_error = explain(error)
         return
     st.session_state.pop("start_error", None)
     st.session_state.pop("link_notes", None)
@@ -188,6 +201,8 @@ def live(job) -> None:
     if snap.status is Status.QUEUED:
         st.info(t("train.live.queued", position=snap.position), icon=":material/hourglass_top:")
         return
+    if job.pace is not None:
+        slow_motion(job, snap)
     epoch = snap.history[-1]["epoch"] if snap.history else 0
     st.progress(min(snap.fraction, 1.0), text=t("train.live.progress", epoch=min(epoch + 1, job.config.epochs),
                                                  epochs=job.config.epochs, elapsed=snap.elapsed))
@@ -196,6 +211,22 @@ def live(job) -> None:
     st.caption(t("train.live.curves_caption"))
     if snap.weight is not None:
         show_templates(snap.weight, t("train.live.templates"))
+
+
+def slow_motion(job, snap) -> None:
+    """The minibatch counter, and in step-by-step mode the buttons that take the next ones."""
+    per_epoch = math.ceil(len(resources.training_tensors()[0]) / job.config.batch_size)
+    done = snap.batches
+    last = snap.points[-1] if snap.points else None
+    st.markdown(t("train.speed.counter", batch=done, total=per_epoch * job.config.epochs,
+                  epoch=min(done // per_epoch + 1, job.config.epochs), epochs=job.config.epochs,
+                  loss=last["train_loss"] if last else float("nan")))
+    if job.pace == 0:
+        one, ten, _ = st.columns([1, 1, 3])
+        one.button(t("train.speed.next"), key="next_batch", icon=":material/skip_next:", on_click=job.advance,
+                   args=(1,), width="stretch")
+        ten.button(t("train.speed.next_ten"), key="next_ten", icon=":material/fast_forward:", on_click=job.advance,
+                   args=(10,), width="stretch")
 
 
 def curves(run: dict, epochs: int, key: str) -> None:
@@ -256,7 +287,7 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
     else:
         c2.caption(t("train.controls.idle"))
         if job is not None and job.status is Status.FAILED:
-            st.error(job.error, icon=":material/error:")
+            st.error(explain(job.error), icon=":material/error:")
         elif job is not None and job.abandoned:
             what = "abandoned_queued" if job.result is None else "abandoned_running"
             st.warning(t(f"train.controls.{what}", seconds=settings.abandon_seconds), icon=":material/timer_off:")
@@ -279,7 +310,10 @@ def results(record, classifier, store, test_data) -> None:
     st.subheader(t("train.results.title", name=layout.plain(record.name)))
     manage(record, store)
     if meta.get("diverged"):
-        st.error(layout.plain(meta["diverged"]), icon=":material/warning:")  # the engine's own words
+        from model.lesson.train import divergence_reason  # torch: loaded already, this run trained
+
+        reason = divergence_reason(TrainConfig.from_dict(record.config), meta["diverged"])
+        st.error(layout.plain(explain(reason)), icon=":material/warning:")  # the engine's own words
     elif meta.get("stopped"):
         st.info(t("train.results.stopped", epochs=len(record.history)), icon=":material/stop_circle:")
     ev = evaluation(record.id, classifier)
@@ -356,7 +390,7 @@ def rename(store, run_id: str) -> None:
     try:
         store.rename(run_id, st.session_state[f"rename_{run_id}"])
     except (RunError, OSError) as error:
-        st.session_state.run_error = str(error)
+        st.session_state.run_error = explain(error)
 
 
 def delete(store, run_id: str) -> None:
@@ -364,7 +398,7 @@ def delete(store, run_id: str) -> None:
     try:
         store.delete(run_id)
     except (RunError, OSError) as error:
-        st.session_state.run_error = str(error)
+        st.session_state.run_error = explain(error)
     for cache in ("evaluations", "run_points"):
         st.session_state.get(cache, {}).pop(run_id, None)
 
@@ -416,7 +450,7 @@ def runs(store, active: bool, data: dict) -> None:
             classifier = store.load_classifier(record.id)
         except Exception as error:  # noqa: BLE001 - a damaged or vanished run is a message, not a traceback
             classifier = None
-            st.error(t("train.runs.load_error", name=layout.plain(record.name), error=layout.plain(error)))
+            st.error(t("train.runs.load_error", name=layout.plain(record.name), error=layout.plain(explain(error))))
             manage(record, store)
         if classifier is not None:
             results(record, classifier, store, data["test"])
@@ -448,7 +482,7 @@ def runs(store, active: bool, data: dict) -> None:
     for broken in damaged:
         with st.container(border=True):
             st.error(t("train.runs.damaged", id=broken.id, folder=layout.plain(resources.settings().runs_dir),
-                       reason=layout.plain(broken.reason)), icon=":material/broken_image:")
+                       reason=layout.plain(explain(broken.reason))), icon=":material/broken_image:")
             st.button(t("train.runs.delete_damaged"), key=f"delete_damaged_{broken.id}", on_click=delete, args=(store, broken.id),
                       icon=":material/delete:")
     if not records and not active and not damaged:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from model.lesson import analysis
 from model.files import data as fmnist
+from ui.i18n import explain, t
 
 
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
@@ -94,7 +95,7 @@ def settings():
     try:
         return settings_from_env()
     except ValueError as error:
-        st.warning(f"A server setting is invalid, so the defaults are used: {error}")
+        st.warning(t("common.bad_setting", error=explain(error)))
         return Settings()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 
+from model.message import Message
+
 IMPLEMENTATIONS = ("scratch", "concise")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 SCHEDULES = ("constant", "cosine")
@@ -33,7 +35,8 @@ class TrainConfig:
         for name in (*CHOICES, *RULES):
             reason = problem(name, getattr(self, name))
             if reason:
-                raise ValueError(f"{NAMES.get(name, name)} {reason}, not {getattr(self, name)!r}")
+                raise ValueError(Message("config.invalid", "{name} {reason}, not {value!r}", name=NAMES.get(name, name),
+                                         reason=reason, value=getattr(self, name)))
         return self
 
     @classmethod
@@ -46,20 +49,24 @@ class TrainConfig:
 # What a setting that can train must be: the one home of these rules, for validate(), the CLI's
 # arguments and whoever else checks a setting. (How far a server lets a link go is model.service.settings.Limits.)
 RULES = {
-    "epochs": ("must be at least 1", lambda v: v >= 1),
-    "batch_size": ("must be at least 1", lambda v: v >= 1),
-    "lr": ("must be a positive number", lambda v: math.isfinite(v) and v > 0),
-    "weight_decay": ("must be 0 or more", lambda v: math.isfinite(v) and v >= 0),
-    "init_std": ("must be 0 or more", lambda v: math.isfinite(v) and v >= 0),
+    "epochs": (Message("config.at_least_1", "must be at least 1"), lambda v: v >= 1),
+    "batch_size": (Message("config.at_least_1", "must be at least 1"), lambda v: v >= 1),
+    "lr": (Message("config.positive", "must be a positive number"), lambda v: math.isfinite(v) and v > 0),
+    "weight_decay": (Message("config.not_negative", "must be 0 or more"), lambda v: math.isfinite(v) and v >= 0),
+    "init_std": (Message("config.not_negative", "must be 0 or more"), lambda v: math.isfinite(v) and v >= 0),
 }
-NAMES = {"epochs": "epochs", "batch_size": "the batch size", "lr": "the learning rate", "weight_decay": "weight decay",
-         "init_std": "the weight-init std"}
+NAMES = {"epochs": Message("config.name_epochs", "epochs"),
+         "batch_size": Message("config.name_batch_size", "the batch size"),
+         "lr": Message("config.name_lr", "the learning rate"),
+         "weight_decay": Message("config.name_weight_decay", "weight decay"),
+         "init_std": Message("config.name_init_std", "the weight-init std")}
 
 
 def problem(name: str, value) -> str | None:
     """Why `value` can't be setting `name`, or None if it can."""
     if name in CHOICES:
-        return None if value in CHOICES[name] else f"must be one of {', '.join(CHOICES[name])}"
+        return None if value in CHOICES[name] else Message("config.one_of", "must be one of {choices}",
+                                                           choices=", ".join(CHOICES[name]))
     reason, ok = RULES[name]
     return None if ok(value) else reason
 
@@ -88,5 +95,6 @@ def fuse_key(config: TrainConfig) -> tuple:
 def preset(name: str, **overrides) -> TrainConfig:
     """A preset's config with some settings changed (None values are ignored)."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise ValueError(Message("config.unknown_preset", "unknown preset {name!r}; choose one of {presets}",
+                                 name=name, presets=", ".join(PRESETS)))
     return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})

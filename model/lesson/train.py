@@ -18,6 +18,7 @@ from model.lesson.classifier import LinearClassifier, input_affine
 from model.lesson.concise import ConciseSoftmaxRegression, make_optimizer
 from model.lesson.config import TrainConfig
 from model.files.data import dataset_checksum
+from model.message import Message
 from model.lesson.scratch import (HandOptimizer, ScratchSoftmaxRegression, cross_entropy, cross_entropy_from_logits,
                            evaluate_accuracy, softmax_naive)
 
@@ -120,14 +121,22 @@ def batches(images: torch.Tensor, labels: torch.Tensor, normalization: dict, bat
             for start in range(0, len(images), batch_size)]
 
 
-def divergence_message(config: TrainConfig, loss: float) -> str:
-    what = "became NaN (not a number)" if math.isnan(loss) else "overflowed to infinity"
-    message = (f"The learning rate {config.lr:g} is too large: the loss {what}, so training stopped and kept "
-               f"the last good weights. Try a learning rate about 10 times smaller.")
-    if config.naive_softmax:
-        message += (" The lesson's naive softmax makes this likely: exp() of a large logit overflows and a tiny "
-                    "probability rounds to 0, whose log is -infinity. The stable (log-sum-exp) softmax avoids it.")
-    return message
+def divergence_message(config: TrainConfig, loss: float) -> Message:
+    what = (Message("train.became_nan", "became NaN (not a number)") if math.isnan(loss)
+            else Message("train.became_inf", "overflowed to infinity"))
+    naive = Message("train.naive_note", " The lesson's naive softmax makes this likely: exp() of a large logit "
+                    "overflows and a tiny probability rounds to 0, whose log is -infinity. The stable (log-sum-exp) "
+                    "softmax avoids it.") if config.naive_softmax else ""
+    return Message("train.diverged", "The learning rate {lr:g} is too large: the loss {what}, so training stopped and "
+                   "kept the last good weights. Try a learning rate about 10 times smaller.{naive}",
+                   lr=config.lr, what=what, naive=naive)
+
+
+def divergence_reason(config: TrainConfig, text: str) -> str:
+    """The Message a saved run's `diverged` text was made from (checkpoints keep only the
+    English), so the app can show it in another language; else the text as it is."""
+    made = (divergence_message(config, loss) for loss in (math.nan, math.inf))
+    return next((message for message in made if message == text), text)
 
 
 def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:

@@ -14,16 +14,21 @@ from pathlib import Path
 from typing import Mapping
 
 from model.lesson.config import CHOICES, PRESETS, TrainConfig
+from model.message import Message, reason
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MAX_SEED = 2**31 - 1  # what every RNG we seed accepts; a link can't ask for more
 
 # The words a learner sees for each TrainConfig field in a note.
 LABELS = {
-    "impl": "implementation", "epochs": "epochs", "lr": "learning rate", "batch_size": "batch size",
-    "init_std": "weight-init std", "weight_decay": "weight decay", "optimizer": "optimizer",
-    "schedule": "learning-rate schedule", "normalize": "normalization", "naive_softmax": "naive softmax",
-    "seed": "seed",
+    "impl": Message("settings.label_impl", "implementation"), "epochs": Message("settings.label_epochs", "epochs"),
+    "lr": Message("settings.label_lr", "learning rate"), "batch_size": Message("settings.label_batch_size", "batch size"),
+    "init_std": Message("settings.label_init_std", "weight-init std"),
+    "weight_decay": Message("settings.label_weight_decay", "weight decay"),
+    "optimizer": Message("settings.label_optimizer", "optimizer"),
+    "schedule": Message("settings.label_schedule", "learning-rate schedule"),
+    "normalize": Message("settings.label_normalize", "normalization"),
+    "naive_softmax": Message("settings.label_naive_softmax", "naive softmax"), "seed": Message("settings.label_seed", "seed"),
 }
 KINDS = {f.name: type(f.default) for f in fields(TrainConfig)}  # what each query parameter parses to
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -65,13 +70,16 @@ class Limits:
             value, label = getattr(config, name), LABELS[name]
             if isinstance(value, float) and not math.isfinite(value):
                 changes[name] = getattr(default, name)
-                notes.append(f"{label} {value} is not a number; using {_show(changes[name])}")
+                notes.append(Message("settings.not_a_number", "{label} {value} is not a number; using {using}",
+                                     label=label, value=value, using=_show(changes[name])))
             elif value > high:
                 changes[name] = high
-                notes.append(f"{label} {_show(value)} is above this server's limit of {_show(high)}; using {_show(high)}")
+                notes.append(Message("settings.above_limit", "{label} {value} is above this server's limit of {limit}; "
+                                     "using {limit}", label=label, value=_show(value), limit=_show(high)))
             elif value < low:
                 changes[name] = low
-                notes.append(f"{label} {_show(value)} is below this server's minimum of {_show(low)}; using {_show(low)}")
+                notes.append(Message("settings.below_minimum", "{label} {value} is below this server's minimum of "
+                                     "{limit}; using {limit}", label=label, value=_show(value), limit=_show(low)))
         return replace(config, **changes), notes
 
 
@@ -143,9 +151,11 @@ def _env_int(environ: Mapping[str, str], name: str, minimum: int) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {text!r}") from None
+        raise ValueError(Message("settings.env_not_whole", "{name} must be a whole number, not {text!r}",
+                                 name=name, text=text)) from None
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+        raise ValueError(Message("settings.env_too_small", "{name} must be at least {minimum}, not {value}",
+                                 name=name, minimum=minimum, value=value))
     return value
 
 
@@ -155,8 +165,8 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     defaults = Settings()
     hosted_text = environ.get("SOFTMAX_STUDIO_HOSTED", "").strip().lower()
     if hosted_text and hosted_text not in TRUE + FALSE:
-        raise ValueError(f"SOFTMAX_STUDIO_HOSTED must be one of {', '.join(TRUE + FALSE)}, "
-                         f"not {environ['SOFTMAX_STUDIO_HOSTED']!r}")
+        raise ValueError(Message("settings.env_hosted", "SOFTMAX_STUDIO_HOSTED must be one of {choices}, not {text!r}",
+                                 choices=", ".join(TRUE + FALSE), text=environ["SOFTMAX_STUDIO_HOSTED"]))
     runs_text = environ.get("SOFTMAX_STUDIO_RUNS_DIR", "").strip()
     max_epochs = _env_int(environ, "SOFTMAX_STUDIO_MAX_EPOCHS", 1)
     max_batch = _env_int(environ, "SOFTMAX_STUDIO_MAX_BATCH_SIZE", defaults.limits.min_batch_size)
@@ -198,21 +208,21 @@ def _parse(name: str, text: str, kind: type):
     text = text.strip()
     if name in CHOICES:
         if text.lower() not in CHOICES[name]:
-            raise ValueError(f"is not one of {', '.join(CHOICES[name])}")
+            raise ValueError(Message("settings.not_one_of", "is not one of {choices}", choices=", ".join(CHOICES[name])))
         return text.lower()
     if kind is bool:
         if text.lower() not in TRUE + FALSE:
-            raise ValueError("is not true or false")
+            raise ValueError(Message("settings.not_bool", "is not true or false"))
         return text.lower() in TRUE
     try:
         number = float(text)
     except ValueError:
-        raise ValueError("is not a number") from None
+        raise ValueError(Message("settings.not_number", "is not a number")) from None
     if not math.isfinite(number):
-        raise ValueError("is not a finite number")
+        raise ValueError(Message("settings.not_finite", "is not a finite number"))
     if kind is int:
         if not number.is_integer():
-            raise ValueError("is not a whole number")
+            raise ValueError(Message("settings.not_whole", "is not a whole number"))
         return int(text) if text.lstrip("+-").isdigit() else int(number)  # int() keeps huge integers exact
     return number
 
@@ -224,7 +234,8 @@ def config_from_params(params: Mapping[str, str], limits: Limits) -> tuple[Train
     notes = []
     preset = str(params.get("preset", "")).strip() or None
     if preset is not None and preset not in PRESETS:
-        notes.append(f"preset {preset[:40]!r} in the link is not one of {', '.join(PRESETS)}; using the default settings")
+        notes.append(Message("settings.unknown_preset", "preset {preset!r} in the link is not one of {presets}; "
+                             "using the default settings", preset=preset[:40], presets=", ".join(PRESETS)))
         preset = None
     base = PRESETS[preset] if preset else TrainConfig()
     values = {}
@@ -232,8 +243,9 @@ def config_from_params(params: Mapping[str, str], limits: Limits) -> tuple[Train
         text, default = str(params[name]), getattr(base, name)
         try:
             values[name] = _parse(name, text, KINDS[name])
-        except ValueError as reason:
+        except ValueError as error:
             shown = _show(default) if isinstance(default, float) else _text(default)
-            notes.append(f"{LABELS[name]} {text[:40]!r} in the link {reason}; using {shown}")
+            notes.append(Message("settings.bad_value", "{label} {text!r} in the link {reason}; using {using}",
+                                 label=LABELS[name], text=text[:40], reason=reason(error), using=shown))
     config, clamp_notes = limits.clamp(replace(base, **values))
     return config, preset, notes + clamp_notes

@@ -448,3 +448,29 @@ def test_a_confusion_cell_opens_its_most_confident_mistake_in_predict_with_why(d
     title = i18n.text("en", "lesson.why_not.title", chosen=layout.class_name(predicted, lang="en"),
                       other=layout.class_name(true, lang="en"))
     assert title in [h.value for h in at.subheader]  # why it took the true class for the other one
+
+
+def test_one_minibatch_at_a_time_counts_each_click_and_keeps_the_run(dataset_available):
+    import time
+
+    at = open_page("train")
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.segmented_control(key="train_speed").set_value("step").run()
+    at.button(key="start").click().run()
+    assert_clean(at)
+    job = at.session_state["training"]["job"]
+    assert job.pace == 0
+    at.button(key="next_batch").click().run()
+    at.button(key="next_ten").click().run()
+    deadline = time.time() + 20
+    while job.snapshot().batches < 11 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert job.snapshot().batches == 11  # one, then ten more: nothing else
+    at.run()
+    assert "Minibatch **11** of 235 (epoch 1 of 1)" in texts(at)
+    assert len(job.snapshot().points) == 11  # every minibatch drawn
+    at.button(key="stop_job").click().run()
+    finish_training(at)
+    run = store(at).list()[0]
+    assert store(at).load_classifier(run.id).metadata["stopped"]  # what the 11 minibatches learned is a run

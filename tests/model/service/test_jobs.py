@@ -318,8 +318,9 @@ def test_one_minibatch_at_a_time_takes_exactly_the_minibatches_advanced(train_da
     job.advance(7)
     assert job.wait(30) and job.status is Status.DONE
     alone = train(config, *train_data, *test_data)
-    assert np.array_equal(job.result.weight.numpy(), alone.weight.numpy())  # the same numbers as at full speed
-    assert job.result.history[0]["test_acc"] == alone.history[0]["test_acc"]
+    # The same numbers as at full speed (up to the order of float sums, which torch's thread count sets).
+    np.testing.assert_allclose(job.result.weight.numpy(), alone.weight.numpy(), atol=1e-6)
+    assert job.result.history[0]["test_acc"] == pytest.approx(alone.history[0]["test_acc"], abs=2e-4)
     assert busy.status is Status.RUNNING
     release.set()
 

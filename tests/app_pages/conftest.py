@@ -75,7 +75,7 @@ def finish_training(at: AppTest, timeout: float = 120) -> None:
 # Words that stay as they are in the Chinese interface: names, formats, code, units, as d2l-zh
 # writes them too.
 KEPT_IN_CHINESE = {
-    "softmax", "studio", "fashion", "mnist", "sgd", "adam", "pca", "logits", "logsumexp", "nan", "float32",
+    "softmax", "studio", "fashion", "mnist", "sgd", "adam", "pca", "logits", "logit", "logsumexp", "nan", "float32",
     "exp", "log", "torch", "optim", "sequential", "crossentropyloss", "png", "jpeg", "webp", "gif", "bmp",
     "safetensors", "json", "english", "relu", "python", "cosine", "debian", "apt", "get", "sudo", "install",
     "dataset", "data", "download", "model", "pytorch", "pickle", "lbfgs", "nn", "linear", "argmax", "float", "language",
@@ -100,9 +100,10 @@ def untranslated(at: AppTest, names: tuple[str, ...] = ()) -> list[str]:
                 shown.append(widget.help)
     offenders = []
     for text in shown:
-        plain = _MARKUP.sub(" ", str(text))
+        plain = str(text)
         for name in names:
             plain = plain.replace(name, " ")
+        plain = _MARKUP.sub(" ", plain)
         words = [w for w in re.findall(r"[A-Za-z]{4,}", plain) if w.lower() not in KEPT_IN_CHINESE]
         if words:
             offenders.append(f"{words}: {text[:120]}")

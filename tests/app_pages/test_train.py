@@ -474,3 +474,21 @@ def test_one_minibatch_at_a_time_counts_each_click_and_keeps_the_run(dataset_ava
     finish_training(at)
     run = store(at).list()[0]
     assert store(at).load_classifier(run.id).metadata["stopped"]  # what the 11 minibatches learned is a run
+
+
+def test_the_engines_words_come_in_chinese_too(dataset_available):
+    # A shared link with values the server corrects ...
+    at = open_link({"lang": "zh", "lr": "abc", "epochs": "9999"})
+    warning = at.warning[0].value
+    assert "学习率 'abc' 不是数字" in warning and "超过了这台服务器的上限" in warning, warning
+    assert untranslated(at) == []
+    # ... and a run whose loss blew up, told in Chinese from its saved English text.
+    at.radio(key="cfg_impl").set_value("scratch").run()
+    at.checkbox(key="cfg_naive_softmax").check()
+    at.number_input(key="cfg_lr").set_value(10.0)
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+    errors = [e.value for e in at.error]
+    assert any("学习率 10 太大" in e and "朴素 softmax" in e for e in errors), errors
+    assert untranslated(at, names=tuple(r.name for r in store(at).list())) == []

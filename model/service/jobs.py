@@ -264,11 +264,7 @@ class TrainingQueue:
             held = next((j for j in (*self._running, *self._waiting) if owner is not None and j.owner == owner), None)
             if held is not None:
                 return held
-            if (self.max_waiting is not None and len(self._running) >= self.max_running
-                    and len(self._waiting) >= self.max_waiting):
-                raise QueueFull(Message("jobs.queue_full", "The server is busy: all {slots} training slot(s) are taken "
-                                        "and {waiting} trainings are already waiting, the most it queues. Try again "
-                                        "in a minute or two.", slots=self.max_running, waiting=len(self._waiting)))
+            self._refuse_if_full()
             job = Job(config, self, tuple(data), owner=owner, pace=pace)
             if pace is not None:
                 self._begin(job)
@@ -278,6 +274,36 @@ class TrainingQueue:
             self._waiting.append(job)
             self._start_ready()
         return job
+
+    def submit_sweep(self, configs: Sequence, data: Sequence, owner: str | None = None) -> list[Job]:
+        """Queue several trainings that share their minibatches (a sweep of one setting) as one
+        place in line: they wait together and train together in one fused pass, each its own
+        Job. Configs that can't train together raise ValueError; `owner` gets back what it holds."""
+        from model.lesson.config import fuse_key
+
+        for config in configs:
+            config.validate()
+        if len({fuse_key(c) for c in configs}) != 1:
+            raise ValueError(Message("jobs.not_a_sweep", "These settings can't train together: only the learning "
+                                     "rate, weight decay, optimizer, schedule and a non-zero initial std may differ."))
+        with self._lock:
+            self._drop_abandoned()
+            held = [j for j in (*self._running, *self._waiting) if owner is not None and j.owner == owner]
+            if held:
+                return held
+            self._refuse_if_full()
+            jobs = [Job(config, self, tuple(data), owner=owner) for config in configs]
+            self._waiting.extend(jobs)  # side by side in line, so the first one's pass takes the others
+            self._start_ready()
+        return jobs
+
+    def _refuse_if_full(self) -> None:
+        # Called with the lock held.
+        if (self.max_waiting is not None and len(self._running) >= self.max_running
+                and len(self._waiting) >= self.max_waiting):
+            raise QueueFull(Message("jobs.queue_full", "The server is busy: all {slots} training slot(s) are taken "
+                                    "and {waiting} trainings are already waiting, the most it queues. Try again "
+                                    "in a minute or two.", slots=self.max_running, waiting=len(self._waiting)))
 
     def is_abandoned(self, job: Job) -> bool:
         return self.abandon_after is not None and job.unseen_for() > self.abandon_after

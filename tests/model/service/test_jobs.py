@@ -348,3 +348,41 @@ def test_a_step_by_step_training_nobody_advances_or_watches_is_stopped(monkeypat
     job = queue.submit(preset("lesson", epochs=1), (*train_data, *test_data), pace=0)
     assert job.wait(10), "a forgotten step-by-step training must end on its own"
     assert job.abandoned and job.result.stopped
+
+
+# --- a sweep: one setting at several values, trained together --------------------------------
+
+def test_a_sweep_trains_its_values_in_one_pass_each_with_its_own_job(train_data, test_data):
+    from dataclasses import replace
+
+    from model.lesson.config import preset
+
+    groups = []
+
+    def group_runner(configs, *data, **callbacks):
+        from model.lesson.fused import train_together
+
+        groups.append([c.lr for c in configs])
+        return train_together(configs, *data, **callbacks)
+
+    queue = TrainingQueue(max_running=1, max_fused=8, group_runner=group_runner)
+    base = preset("lesson", epochs=1)
+    jobs = queue.submit_sweep([replace(base, lr=lr) for lr in (0.01, 0.1, 1.0)], (*train_data, *test_data),
+                              owner="learner")
+    assert queue.submit_sweep([base], (*train_data, *test_data), owner="learner") == jobs  # one place per owner
+    assert all(job.wait(60) for job in jobs)
+    assert groups == [[0.01, 0.1, 1.0]]  # one fused pass
+    accuracies = [job.result.history[0]["test_acc"] for job in jobs]
+    assert len(set(accuracies)) == 3 and accuracies[1] > accuracies[0]  # each its own model: lr 0.1 beats 0.01
+
+
+def test_a_sweep_of_settings_that_cant_share_minibatches_is_refused():
+    from dataclasses import replace
+
+    from model.lesson.config import preset
+
+    queue = TrainingQueue(max_running=1, runner=fake_runner(threading.Event()))
+    base = preset("lesson")
+    with pytest.raises(ValueError, match="can't train together"):
+        queue.submit_sweep([base, replace(base, batch_size=128)], ())
+    assert queue.waiting == 0

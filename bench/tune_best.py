@@ -68,7 +68,7 @@ def main():
         f"batch {b} x {e} epochs lr {r:g} {means[b, e, r]:.4f}" for b, e, r in ranked[:6]))
     batch_size, epochs, lr = ranked[0]
     winner = replace(BASE, batch_size=batch_size, epochs=epochs, lr=lr)
-    print(f"winner, the cheapest of those: {asdict(winner)} (validation {means[batch_size, epochs, lr]:.4f})")
+    print(f"winner: {asdict(winner)} (validation {means[batch_size, epochs, lr]:.4f})")
     print(f"the preset now: {'the same' if winner == PRESETS['best'] else asdict(PRESETS['best'])}")
     started = time.perf_counter()
     result = train(winner, images, labels, *load_split("test"))

@@ -2,7 +2,7 @@
 import json
 import math
 import uuid
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 
 import numpy as np
 import streamlit as st
@@ -184,11 +184,78 @@ def start(config: TrainConfig) -> None:
     st.session_state.pop("link_notes", None)
 
 
-def stop(job) -> None:
+def stop(jobs: list) -> None:
     """Stop ends training within one minibatch (or leaves the queue); waiting for it here lets
     this very rerun show the result."""
-    job.stop()
-    job.wait(1.0)
+    for job in jobs:
+        job.stop()
+    for job in jobs:
+        job.wait(1.0)
+
+
+# --- a sweep: one setting at several values, trained together --------------------------------
+
+# The settings a sweep can vary (they don't change the minibatches: model.lesson.config.fuse_key),
+# their values to choose from, and those chosen at first.
+SWEEPS = {"lr": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0), "weight_decay": (0.0, 1e-4, 1e-3, 1e-2, 1e-1),
+          "optimizer": CHOICES["optimizer"], "init_std": (0.001, 0.01, 0.1, 1.0)}
+FIRST_CHOICE = {"lr": (0.01, 0.1, 1.0), "weight_decay": (0.0, 1e-3, 1e-2), "optimizer": CHOICES["optimizer"],
+                "init_std": (0.01, 0.1, 1.0)}
+
+
+def sweep_value(name: str, value, lang: str) -> str:
+    return i18n.text(lang, f"train.setup.options.{name}.{value}") if name in CHOICES else f"{value:g}"
+
+
+def sweep_setup(config: TrainConfig, lang: str) -> None:
+    """Choose a setting and up to 8 values; Start trains them together in one pass."""
+    with st.expander(t("train.sweep.title"), icon=":material/stacked_line_chart:"):
+        st.caption(t("train.sweep.text"))
+        c1, c2, c3 = st.columns([1.2, 2.6, 1.3], vertical_alignment="bottom")
+        names = {name: i18n.text(lang, f"train.setup.names.{name}") for name in SWEEPS}
+        name = c1.selectbox(t("train.sweep.setting"), list(SWEEPS), key="sweep_setting", format_func=names.get)
+        shown = {value: sweep_value(name, value, lang) for value in SWEEPS[name]}
+        values = c2.multiselect(t("train.sweep.values"), list(shown), default=list(FIRST_CHOICE[name]),
+                                key=f"sweep_values_{name}", max_selections=8, format_func=shown.get)
+        c3.button(t("train.sweep.start", count=len(values)), key="start_sweep", icon=":material/play_arrow:",
+                  on_click=start_sweep, args=(config, name, values), disabled=len(values) < 2, width="stretch")
+
+
+def start_sweep(config: TrainConfig, name: str, values: list) -> None:
+    slot, queue, tensors = session.training_slot(), resources.training_queue(), resources.training_tensors()
+    if session.active_jobs():
+        return  # a double click
+    try:
+        slot["sweep"] = queue.submit_sweep([replace(config, **{name: value}) for value in values], tensors,
+                                           owner=slot.setdefault("owner", uuid.uuid4().hex))
+    except (ValueError, QueueFull) as error:
+        st.session_state.start_error = explain(error)
+        return
+    slot["sweep_setting"] = name
+    slot.pop("sweep_compared", None)
+    st.session_state.pop("start_error", None)
+
+
+@st.fragment(run_every=0.5)
+def sweep_live(jobs: list, name: str, lang: str) -> None:
+    """Every value's curves overlaid as they learn."""
+    for job in jobs:
+        job.touch()
+    if all(job.finished for job in jobs):
+        st.rerun()  # the whole page: the runs are saved and overlaid
+    snaps = [job.snapshot() for job in jobs]
+    if snaps[0].status is Status.QUEUED:
+        st.info(t("train.live.queued", position=snaps[0].position), icon=":material/hourglass_top:")
+        return
+    done = min(len(snap.history) for snap in snaps)
+    st.progress(min(sum(snap.fraction for snap in snaps) / len(snaps), 1.0),
+                text=t("train.sweep.progress", count=len(jobs), epoch=min(done + 1, jobs[0].config.epochs),
+                       epochs=jobs[0].config.epochs, elapsed=snaps[0].elapsed))
+    label = i18n.text(lang, f"train.setup.names.{name}")
+    runs = [{"name": f"{label} {sweep_value(name, getattr(job.config, name), lang)}", "history": snap.history,
+             "points": snap.points} for job, snap in zip(jobs, snaps)]
+    st.plotly_chart(figures.curves_figure(runs), config=figures.PLOTLY_CONFIG, key="sweep_curves")
+    st.caption(t("train.sweep.live_caption"))
 
 
 @st.fragment(run_every=0.5)
@@ -264,7 +331,10 @@ def share_link(params: dict[str, str], lang: str) -> str:
 
 
 def controls(job, active: bool, config: TrainConfig, params: dict[str, str], settings, lang: str) -> None:
-    """Start or Stop, Share, and the live view or what became of the last training."""
+    """Start or Stop, Share, and the live view (of a training or a sweep) or what became of the
+    last training."""
+    slot = session.training_slot()
+    sweep = [j for j in slot.get("sweep", ()) if not j.finished]
     c1, c2, c3 = st.columns([1.1, 3.4, 0.9], vertical_alignment="center")
     with c3.popover(t("train.controls.share"), icon=":material/link:", width="stretch",
                     help=t("train.controls.share_help")):
@@ -274,18 +344,22 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
     if active:
         # Outside the live fragment: its click reruns the whole page, which then shows the stopped run.
         c1.button(t("train.controls.stop"), key="stop_job", icon=":material/stop:", type="primary", width="stretch", on_click=stop,
-                  args=(job,))
+                  args=(session.active_jobs(),))
     else:
         c1.button(t("train.controls.start"), key="start", type="primary", icon=":material/play_arrow:", on_click=start, args=(config,),
                   width="stretch")
     if "start_error" in st.session_state:
         st.error(st.session_state.start_error)  # the queue's or the config's own words
-    if active:
+    if sweep:
+        c2.caption(t("train.sweep.running", count=len(sweep)))
+        sweep_live(sweep, slot["sweep_setting"], lang)
+    elif active:
         c2.caption(t("train.controls.running", impl=t(f"train.setup.options.impl.{job.config.impl}"), epochs=job.config.epochs,
                      lr=job.config.lr, batch_size=job.config.batch_size))
         live(job)
     else:
         c2.caption(t("train.controls.idle"))
+        sweep_setup(config, lang)
         if job is not None and job.status is Status.FAILED:
             st.error(explain(job.error), icon=":material/error:")
         elif job is not None and job.abandoned:
@@ -496,7 +570,7 @@ if data is None:
     st.stop()
 settings = resources.settings()
 job = session.collect_finished_job()
-active = job is not None and not job.finished
+active = bool(session.active_jobs())
 load_setup(settings.limits, active)
 key_settings(settings.limits, active, lang)
 config = more_settings(settings.limits, active, lang)

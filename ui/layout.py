@@ -12,7 +12,7 @@ from model.files.classes import a_or_an
 from model.service.jobs import Status
 from ui import i18n
 from ui.i18n import t
-from ui.session import training_slot
+from ui.session import active_jobs
 
 PAGES = {"home": "app_pages/home.py", "dataset": "app_pages/dataset.py", "train": "app_pages/train.py",
          "predict": "app_pages/predict.py"}
@@ -46,21 +46,22 @@ def header(page: str, watch_training: bool = True) -> None:
     lead = t(f"{page}.lead")
     st.markdown(f"<p style='font-size:1.05rem;color:#5f6368;margin-top:-0.6rem'>{lead}</p>",
                 unsafe_allow_html=True)
-    job = training_slot().get("job")
-    if job is not None and not job.finished:
+    jobs = active_jobs()
+    for job in jobs:
         job.touch()
-        if watch_training:
-            training_in_background(job)
+    if jobs and watch_training:
+        training_in_background(jobs)
 
 
 @st.fragment(run_every=2)
-def training_in_background(job) -> None:
-    """A line about this session's training while another page is open; its polls keep the job
-    from being taken for abandoned (model.service.jobs) while the learner is here."""
-    job.touch()
-    snap = job.snapshot()
-    if job.finished:
-        st.rerun()  # the whole page, without this line: the run is saved and listed
+def training_in_background(jobs: list) -> None:
+    """A line about this session's training (or sweep) while another page is open; its polls
+    keep the jobs from being taken for abandoned (model.service.jobs) while the learner is here."""
+    for job in jobs:
+        job.touch()
+    if all(job.finished for job in jobs):
+        st.rerun()  # the whole page, without this line: the runs are saved and listed
+    snap = jobs[0].snapshot()
     if snap.status is Status.QUEUED:
         st.caption(t("common.background_queued", position=snap.position))
     elif snap.status is Status.RUNNING:

@@ -35,18 +35,38 @@ def training_slot() -> dict:
     return st.session_state.setdefault("training", {})
 
 
-def collect_finished_job():
-    """If this session's training job has finished, save its run (once). Returns the job.
+def active_jobs() -> list:
+    """This session's unfinished trainings: its job, or the jobs of its sweep."""
+    slot = training_slot()
+    return [job for job in (slot.get("job"), *slot.get("sweep", ())) if job is not None and not job.finished]
 
-    Everything that touches session state comes before the save, and after it only plain
+
+def collect_finished_job():
+    """Save the run of each finished training of this session (once): its job, or each job of
+    its sweep. Returns the job (None during a sweep)."""
+    slot = training_slot()
+    sweep = slot.get("sweep") or []
+    for job in sweep:
+        _save_once(job)
+    if sweep and all(job.finished for job in sweep) and "sweep_compared" not in slot:
+        slot["sweep_compared"] = True  # the sweep's runs overlaid once, then the learner's choice
+        runs = st.session_state.get("saved_jobs", {})
+        st.session_state.compare_runs = [runs[job.id] for job in sweep if runs.get(job.id)]
+    job = slot.get("job")
+    if job is not None:
+        _save_once(job)
+    return job
+
+
+def _save_once(job) -> None:
+    """Everything that touches session state comes before the save, and after it only plain
     dicts are changed: the run can't be lost (marked saved, never saved) or saved twice."""
-    job = training_slot().get("job")
     saved = st.session_state.setdefault("saved_jobs", {})  # job id -> run id (None: nothing to save)
-    if job is None or not job.finished or job.id in saved:
-        return job
+    if not job.finished or job.id in saved:
+        return
     if job.result is None:  # cancelled in line, or failed before it learned anything
         saved[job.id] = None
-        return job
+        return
     points, evaluations = st.session_state.setdefault("run_points", {}), st.session_state.setdefault("evaluations", {})
     notices = run_notices()
     store = run_store()
@@ -63,12 +83,11 @@ def collect_finished_job():
         store = run_store()
         record = store.save(classifier)
     saved[job.id] = record.id  # no Streamlit call between the save and this line
-    notices["evicted"] = [old.name for old in store.evicted]
+    notices.setdefault("evicted", []).extend(old.name for old in store.evicted)
     points[record.id] = job.snapshot().points
     if evaluation is not None:
         evaluations[record.id] = evaluation
     st.session_state.selected_run = record.id
-    return job
 
 
 def run_notices() -> dict:

@@ -492,3 +492,23 @@ def test_the_engines_words_come_in_chinese_too(dataset_available):
     errors = [e.value for e in at.error]
     assert any("学习率 10 太大" in e and "朴素 softmax" in e for e in errors), errors
     assert untranslated(at, names=tuple(r.name for r in store(at).list())) == []
+
+
+def test_a_sweep_of_learning_rates_trains_together_and_keeps_a_run_each(dataset_available):
+    at = open_page("train")
+    at.slider(key="cfg_epochs").set_value(1).run()
+    assert at.selectbox(key="sweep_setting").value == "lr"
+    assert at.multiselect(key="sweep_values_lr").value == [0.01, 0.1, 1.0]
+    at.button(key="start_sweep").click().run()
+    assert_clean(at)
+    jobs = at.session_state["training"]["sweep"]
+    assert [job.config.lr for job in jobs] == [0.01, 0.1, 1.0]
+    assert "start" not in [b.key for b in at.button] and at.button(key="stop_job")  # one thing at a time
+    assert all(job.wait(120) for job in jobs)
+    at.run()
+    assert_clean(at)
+    runs = store(at).list()
+    assert sorted(r.config["lr"] for r in runs) == [0.01, 0.1, 1.0]  # each value kept as a run
+    assert sorted(at.multiselect(key="compare_runs").value) == sorted(r.id for r in runs)  # overlaid
+    by_lr = {r.config["lr"]: r.test_acc for r in runs}
+    assert by_lr[0.1] > by_lr[0.01]  # the exercise's answer shows: too small a step learns slowly

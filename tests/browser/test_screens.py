@@ -108,3 +108,19 @@ def test_predict_answer_is_in_view_after_a_drawing(screen, app_url):
     assert page.evaluate("""() => [...document.querySelectorAll('[data-testid=stSidebar] [role=radiogroup] label')]
           .every((label) => label.scrollWidth <= label.clientWidth + 1)""")
     save(page, f"screen-predict-{lang}-{size}")
+
+
+def test_the_browsers_language_chooses_chinese_and_the_toggle_switches_on_a_phone(browser, app_url):
+    context = browser.new_context(viewport=SIZES["phone"], locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/train")  # no ?lang=: the browser's locale decides
+        page.get_by_text(i18n.text("zh", "train.controls.start")).first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert "lang=zh" in page.url  # and the URL now says so, for a link copied from here
+        page.locator(".st-key-lang_toggle").get_by_text("English").click()
+        page.get_by_text(i18n.text("en", "train.controls.start")).first.wait_for(timeout=30_000)
+        assert "lang=en" in page.url
+        page.locator("[data-testid=stMain] .st-key-cfg_epochs").wait_for()  # the page itself, not a reload elsewhere
+    finally:
+        context.close()

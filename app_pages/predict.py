@@ -1,4 +1,5 @@
 """Predict: show the model a garment (drawn, uploaded, photographed or from the test set) and see why it decides."""
+import hashlib
 import time
 
 import numpy as np
@@ -143,7 +144,7 @@ def show_steps(steps) -> None:
     st.markdown(t("predict.answer.steps_title"))
     # From the third step on the garment is light on black: pad with black.
     pictures.image_grid([square(picture, None if i < 2 else 0) for i, (_, picture) in enumerate(steps)],
-                        [step_name(name) for name, _ in steps], width=140, scale=1)
+                        [step_name(name) for name, _ in steps], width=120, scale=1)
 
 
 def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None:
@@ -248,7 +249,10 @@ def take_apart(chosen, image28: np.ndarray, probabilities: np.ndarray, true_labe
     predicted = int(order[0])
     other = true_label if true_label is not None and true_label != predicted else int(order[1])
     why_not_section(classifier, image28, predicted, other)
-    softmax_explorer(classifier.logits(np.asarray(image28)[None])[0], [layout.class_name(k) for k in range(10)])
+    # Keyed by the picture, so a new picture starts the explorer on its own top class.
+    picture = hashlib.blake2b(np.ascontiguousarray(image28).tobytes(), digest_size=6).hexdigest()
+    softmax_explorer(classifier.logits(np.asarray(image28)[None])[0], [layout.class_name(k) for k in range(10)],
+                     key=f"explorer_{picture}")
     teach_one_step(chosen, image28)
     for column, step in zip(st.columns(2), ("softmax", "accuracy")):
         with column:

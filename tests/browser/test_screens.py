@@ -53,10 +53,16 @@ def in_view(page, locator) -> bool:
 
 
 def save(page, name: str) -> None:
-    """The screen as the user sees it, and the whole page below it."""
+    """The screen as the user sees it, and the whole page below it (Streamlit scrolls its main
+    block, not the document, so the window is made as tall as the page for that one)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-    page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 8000)})
+    page.wait_for_timeout(800)  # charts resize
+    page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"))
+    page.set_viewport_size(size)
 
 
 def test_home(screen, app_url):

@@ -1,6 +1,6 @@
-"""Fashion-MNIST images turned into what users bring: mirrored garments, filled silhouettes,
-outline drawings (traced, or simplified as people draw them), imperfect crops (shift, scale,
-small rotation) and other contrasts.
+"""Fashion-MNIST images turned into what users bring: mirrored garments, filled silhouettes (as
+drawn with a thin to a thick brush), outline drawings (traced, or simplified as people draw
+them), imperfect crops (shift, scale, small rotation) and other contrasts.
 
 Every function takes and returns uint8 [N, 28, 28] images, garment light on black like the
 dataset, and draws its randomness from the numpy Generator it is given, so the same seed gives
@@ -31,8 +31,8 @@ class Mix:
     """What a training set made by `augmented_set` holds, besides one copy of every original.
     The defaults are the shipped robust model's mix, which bench/train_robust.py chose on validation."""
     copies: int = 2               # augmented copies per training image
-    silhouette: float = 0.05      # share of the copies drawn as filled silhouettes
-    outline: float = 0.15         # share drawn as traced outlines
+    silhouette: float = 0.15      # share of the copies drawn as filled silhouettes
+    outline: float = 0.1          # share drawn as traced outlines
     open_outline: float = 0.15    # share drawn as simplified outlines (see open_outlines); the rest stay images
     flip: float = 0.2             # chance a copy is mirrored (every class may be: shoes learn to face right)
     jitter: float = 0.2           # chance a copy is shifted, scaled and rotated a little
@@ -41,6 +41,7 @@ class Mix:
     scales: tuple = (0.9, 1.05)   # a crop a little loose (a shadow, a margin) or tight
     max_rotation: float = 15.0    # degrees: a garment laid or held slightly askew
     stroke: tuple = (1.0, 3.0)    # outline width in 28x28 pixels: a thin to a thick brush
+    brush: tuple = (0.0, 5.0)     # silhouette brush width in 28x28 pixels: traced exactly to a thick finger
 
 
 def flipped(images: np.ndarray) -> np.ndarray:
@@ -48,9 +49,13 @@ def flipped(images: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(images[:, :, ::-1])
 
 
-def silhouettes(images: np.ndarray) -> np.ndarray:
-    """Each garment as one filled shape at full brightness, as a filled-in drawing looks."""
-    return _chunked(images, lambda masks, _: _to_images(masks), np.zeros(len(images)))
+def silhouettes(images: np.ndarray, brushes=0.0) -> np.ndarray:
+    """Each garment as one filled shape at full brightness, as a filled-in drawing looks, drawn with
+    a round brush `brushes[i]` pixels wide (28x28 scale): its stroke along the contour reaches half
+    its width outside, closing gaps narrower than the brush (between trouser legs, a sandal's
+    straps), and the shape is then cropped and scaled back to 28 px, as preprocessing does."""
+    brushes = np.broadcast_to(np.asarray(brushes, dtype=np.float64), (len(images),))
+    return _chunked(images, _brushed, brushes)
 
 
 def outlines(images: np.ndarray, widths) -> np.ndarray:
@@ -115,7 +120,7 @@ def augmented_copy(images: np.ndarray, mix: Mix, rng: np.random.Generator) -> np
     recontrast = is_image & (rng.random(n) < mix.contrast)
     out[recontrast] = recontrasted(images[recontrast], rng)
     is_silhouette = style == STYLES.index("silhouette")
-    out[is_silhouette] = silhouettes(images[is_silhouette])
+    out[is_silhouette] = silhouettes(images[is_silhouette], rng.uniform(*mix.brush, int(is_silhouette.sum())))
     is_outline = style == STYLES.index("outline")
     out[is_outline] = outlines(images[is_outline], rng.uniform(*mix.stroke, int(is_outline.sum())))
     is_open = style == STYLES.index("open outline")
@@ -185,6 +190,51 @@ def _erode(mask: torch.Tensor, radius: int) -> torch.Tensor:
     padded = F.pad(mask, (radius, radius, radius, radius))
     rows = -F.max_pool2d(-padded, (1, k), stride=1)
     return -F.max_pool2d(-rows, (k, 1), stride=1)
+
+
+def _brushed(masks: torch.Tensor, brushes: np.ndarray) -> np.ndarray:
+    """Each mask grown by half its brush (a disc), holes filled, its longest side scaled back to 28."""
+    radii = np.rint(brushes * UPSAMPLE / 2).astype(int)
+    pad = UPSAMPLE * math.ceil(radii.max() / UPSAMPLE)  # room to grow, in whole 28x28 pixels: holes fill there
+    grown = F.pad(masks, (pad,) * 4)
+    for radius in np.unique(radii[radii > 0]):
+        chosen = torch.from_numpy(np.flatnonzero(radii == radius))
+        grown[chosen] = _dilate_round(grown[chosen], int(radius))
+    small = _downsampled(grown)
+    holes = _upsampled(_fill_holes(small) - small)  # only the holes: rounding the mask to 28x28 would grow it
+    return _to_images(_recropped(torch.maximum(grown, holes)))
+
+
+def _dilate_round(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    """Binary dilation by a disc of `radius` pixels: where a round brush's centre on the mask paints."""
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    # r^2 + r ~ (r + 1/2)^2: the pixels mostly inside the disc
+    disc = ((offsets[:, None] ** 2 + offsets[None] ** 2) <= radius ** 2 + radius).float()
+    return (F.conv2d(mask, disc[None, None], padding=radius) > 0).float()
+
+
+def _recropped(masks: torch.Tensor) -> torch.Tensor:
+    """[N, 1, P, P] masks -> [N, 1, 56, 56], each cropped to its bounding box and scaled so its
+    longest side fills the picture, centred: what preprocessing's crop does to a drawing. Nearest
+    sampling keeps the masks binary; _to_images' averaging down gives them their soft edge."""
+    n, side = len(masks), masks.shape[-1]
+    top, bottom = _extent(masks.amax(dim=(1, 3)) > 0)
+    left, right = _extent(masks.amax(dim=(1, 2)) > 0)
+    theta = torch.zeros(n, 2, 3)  # affine_grid maps output to input coordinates, both in [-1, 1]
+    theta[:, 0, 0] = theta[:, 1, 1] = torch.maximum(bottom - top, right - left) / side
+    theta[:, 0, 2], theta[:, 1, 2] = (left + right) / side - 1, (top + bottom) / side - 1
+    grid = F.affine_grid(theta, [n, 1, SIZE * UPSAMPLE, SIZE * UPSAMPLE], align_corners=False)
+    return F.grid_sample(masks, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+
+
+def _extent(inked: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """bool [N, P] -> (first, last + 1) inked index per row, as floats; an empty row spans all P."""
+    side = inked.shape[1]
+    index = torch.arange(side)
+    first = torch.where(inked, index, side).amin(dim=1)
+    last = torch.where(inked, index, -1).amax(dim=1) + 1
+    empty = first >= last
+    return torch.where(empty, 0, first).float(), torch.where(empty, side, last).float()
 
 
 def _outline_strokes(masks: torch.Tensor, widths: np.ndarray) -> np.ndarray:

@@ -21,10 +21,31 @@ def test_flipped_mirrors_left_and_right():
     assert augment.flipped(image)[0, 10, 24] == 255 and augment.flipped(image).sum() == image.sum()
 
 
-def test_a_silhouette_fills_the_shape_at_full_brightness():
-    silhouette = augment.silhouettes(np.stack([square(filled=False)]))[0]
-    assert (silhouette[8:20, 8:20] == 255).all()  # the frame's hole is filled in
-    assert silhouette[:5].max() == 0 and silhouette[:, 23:].max() == 0  # the background stays black
+def test_a_silhouette_fills_the_shape_at_full_brightness_and_fills_28_px_as_preprocessing_leaves_it():
+    frame = np.zeros((28, 28), dtype=np.uint8)
+    frame[6:22, 10:18] = 200  # 16 tall, 8 wide, hollow
+    frame[7:21, 11:17] = 0
+    silhouette, = augment.silhouettes(frame[None])
+    assert (silhouette[:, 8:20] == 255).all()  # the frame's hole filled in, its height 28 now
+    assert silhouette[:, :6].max() == 0 and silhouette[:, 22:].max() == 0  # 14 wide, centred, on black
+
+
+def trouser(gap: int) -> np.ndarray:
+    """Two 24-px legs, `gap` px apart, under a waistband: 12 px wide in all."""
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[2:26, 8:20] = 200
+    image[12:26, 14 - gap // 2:14 + gap - gap // 2] = 0
+    return image
+
+
+def test_a_thick_brush_closes_the_gap_between_trouser_legs_and_widens_the_shape():
+    thin, medium, thick = augment.silhouettes(np.stack([trouser(2)] * 3), [0.0, 2.0, 4.0])
+    assert thin[16:26, 13:15].max() == 0            # traced exactly, the legs stay apart
+    assert medium[16:26, 13:15].min() == 255        # a 2-px brush closes a 2-px gap
+    widths = [int((s[5] > 127).sum()) for s in (thin, thick)]  # across the waistband
+    assert widths == [14, 16]                       # 12 of 24 px wide, then (12 + 4) of (24 + 4), at 28 tall
+    assert all((s[:, 10] == 255).all() for s in (thin, thick))  # each is 28 px tall again
+    assert np.array_equal(thin, augment.silhouettes(trouser(2)[None])[0])  # no brush is a 0-px brush
 
 
 def test_an_outline_is_a_light_stroke_of_the_width_asked_for_on_black():
@@ -80,13 +101,13 @@ def shipped():
             for name in ("robust", "best")}
 
 
-def test_the_shipped_robust_model_is_accurate_and_reads_drawings_and_mirrored_shoes(shipped, test_data):
+def test_the_shipped_robust_model_is_accurate_and_reads_drawings_thick_brushes_and_mirrored_shoes(shipped, test_data):
     robust = shipped["robust"]
     assert "drawings and photos" in robust.metadata["description"]
     assert robust.metadata["config"]["normalize"] == "standardize" and len(robust.metadata["history"]) >= 1
     images, labels = test_data[0].numpy()[:3000], test_data[1].numpy()[:3000]
     accuracy = float((robust.predict(test_data[0].numpy()) == test_data[1].numpy()).mean())
     assert accuracy >= 0.82 and accuracy == pytest.approx(robust.metadata["test_acc"], abs=1e-4)
-    for view in (augment.flipped(images), augment.outlines(images, 2.0)):
+    for view in (augment.flipped(images), augment.outlines(images, 2.0), augment.silhouettes(images, 4.0)):
         scores = {name: float((model.predict(view) == labels).mean()) for name, model in shipped.items()}
         assert scores["robust"] > scores["best"] + 0.1, scores

@@ -21,7 +21,7 @@ from bench.appserver import VIEWPORT
 ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = {"": "The model in three formulas", "dataset": "What an average garment looks like",
-         "train": "Settings are in the sidebar", "predict": "Draw a garment on the black square"}
+         "train": "are in the sidebar", "predict": "Draw a garment on the black square"}
 WATCH = """() => {
   window.__rerun = undefined;
   const app = document.querySelector('[data-testid=stApp]');

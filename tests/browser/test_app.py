@@ -54,7 +54,7 @@ def set_epochs(page, key: str) -> None:
 
 
 def test_train_one_epoch_shows_curves_and_results(page, app_url):
-    open_page(page, app_url, "train", "Settings are in the sidebar")
+    open_page(page, app_url, "train", "are in the sidebar")
     shot(page, "train-setup")
     set_epochs(page, "Home")  # 1 epoch
     assert page.locator(".st-key-cfg_epochs input[type=range]").input_value() == "1"
@@ -70,7 +70,7 @@ def test_train_one_epoch_shows_curves_and_results(page, app_url):
 
 
 def test_training_shows_live_curves_and_stops_within_a_second(page, app_url):
-    open_page(page, app_url, "train", "Settings are in the sidebar")
+    open_page(page, app_url, "train", "are in the sidebar")
     set_epochs(page, "End")  # the most epochs allowed: it will be stopped long before
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Training: epoch").wait_for(timeout=30_000)

@@ -544,13 +544,13 @@ def time_24mp(checkpoint_path, repeats: int = 3) -> tuple[float, float]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", help="a .safetensors file (default: the shipped pretrained model)")
+    parser.add_argument("--checkpoint", help="a .safetensors file (default: the robust model, Predict's default)")
     parser.add_argument("--slice", choices=sorted(SLICES), default="report")
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="images per kind")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     args = parser.parse_args(argv)
-    path = args.checkpoint or checkpoint.PRETRAINED
+    path = args.checkpoint or checkpoint.PRETRAINED.with_name("robust.safetensors")
     start = time.perf_counter()
     rows = run(path, args.slice, args.limit, args.seed)
     took = time.perf_counter() - start

@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from model.files.image_files import to_rgb_or_l
+from model.message import Message
 
 SIZE = 28
 WORK_SIDE = 384        # pictures are shrunk to this first; a garment a fifth of the width still has 75 px
@@ -74,11 +75,12 @@ FACING_MARGIN = 1.1    # a shoe's left half must stand 10% taller than its right
 # (>= LIGHT), its inverse the other way round: true of all 10,000 test images and their inverses.
 DARK, LIGHT = 4, 251
 
-BLANK = ("The picture is blank: nothing stands out of its background, so there is nothing to classify. "
-         "Use a photo of one garment on a plain background.")
-SPECK = "Only a speck stands out of the background: nothing to classify. Use a picture of one whole garment."
-LOW = ("Low contrast: the garment can't be told from the background. "
-       "Lay it on a contrasting background (a dark garment on a light one, or the other way round).")
+BLANK = Message("preprocess.blank", "The picture is blank: nothing stands out of its background, so there is "
+                "nothing to classify. Use a photo of one garment on a plain background.")
+SPECK = Message("preprocess.speck", "Only a speck stands out of the background: nothing to classify. Use a picture "
+                "of one whole garment.")
+LOW = Message("preprocess.low_contrast", "Low contrast: the garment can't be told from the background. Lay it on a "
+              "contrasting background (a dark garment on a light one, or the other way round).")
 
 Step = tuple[str, "np.ndarray | Image.Image"]
 
@@ -97,8 +99,8 @@ def preprocess(image: Image.Image) -> Preprocessed:
     pixels = _working_copy(image)
     h, w = pixels.shape[:2]
     if min(h, w) < MIN_GARMENT:
-        return _empty(steps, f"The picture is only {w}x{h} pixels: nothing to classify. "
-                             "Use a picture of one garment, at least a few dozen pixels across.")
+        return _empty(steps, Message("preprocess.tiny", "The picture is only {w}x{h} pixels: nothing to classify. "
+                                     "Use a picture of one garment, at least a few dozen pixels across.", w=w, h=h))
     if (h, w) == (SIZE, SIZE):
         return _dataset_sized(pixels, steps)
 

@@ -241,3 +241,13 @@ def test_one_taught_step_changes_the_answer_and_undo_brings_it_back(dataset_avai
     assert after > before + 0.001  # the page now predicts with the taught model
     at.button(key="taught_model_undo").click().run()
     assert probability_of(at, true) == pytest.approx(before, abs=1e-9)
+
+
+def test_a_blank_picture_is_refused_with_its_reason_in_chinese():
+    at = open_page("predict", lang="zh")
+    at.segmented_control(key="predict_input").set_value("Upload").run()
+    at.file_uploader(key="image_upload").upload("blank.png", png(np.full((200, 200), 128, dtype=np.uint8)),
+                                                "image/png").run()
+    assert_clean(at)
+    assert any("这张图片是空白的" in i.value for i in at.info), [i.value for i in at.info]
+    assert untranslated(at) == []

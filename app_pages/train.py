@@ -281,6 +281,8 @@ def charts(job) -> None:
     """The running job's curves and templates. Building them is most of a poll's work, and a
     class of 30 polls at once: they redraw every 1.5 s, in slow motion every 0.5 s."""
     snap = job.snapshot()
+    if snap.status in FINISHED:
+        st.rerun()  # as live() does: whichever poll sees it first shows the results
     if snap.status is not Status.RUNNING:
         return
     curves({"name": t("train.live.this_run"), "history": snap.history, "points": snap.points}, job.config.epochs, "live")

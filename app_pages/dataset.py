@@ -16,11 +16,14 @@ def _new_sample():
 @st.fragment
 def browser(data: dict):
     """The image grid; a fragment, so browsing reruns only this part of the page."""
+    # Option texts made now: Streamlit may call a format_func outside this run's language.
+    splits = {split: t(f"dataset.browser.{split}") for split in ("train", "test")}
+    names = [layout.class_name(k) for k in range(10)]
     c1, c2, c3, c4 = st.columns([1.1, 2.6, 1.3, 1.3], vertical_alignment="bottom")
     split = c1.segmented_control(t("dataset.browser.split"), ["train", "test"], default="train", key="ds_split",
-                                 required=True, format_func=lambda split: t(f"dataset.browser.{split}"))
+                                 required=True, format_func=splits.get)
     images, labels = data[split]
-    classes = c2.multiselect(t("dataset.browser.classes"), list(range(10)), format_func=layout.class_name, key="ds_classes",
+    classes = c2.multiselect(t("dataset.browser.classes"), list(range(10)), format_func=names.__getitem__, key="ds_classes",
                              placeholder=t("dataset.browser.all_classes"))
     index = c3.number_input(t("dataset.browser.jump"), min_value=0, max_value=len(images) - 1, value=None, step=1,
                             key="ds_index", placeholder=f"0 – {len(images) - 1:,}")
@@ -59,8 +62,9 @@ def statistics() -> None:
         st.caption(t("dataset.stats.counts_caption"))
     with right:
         st.markdown(t("dataset.stats.histogram"))
+        everything, names = t("dataset.stats.all_training"), [layout.class_name(k) for k in range(10)]
         hist_class = st.selectbox(t("dataset.stats.pixels_of"), [None, *range(10)], key="ds_hist_class", label_visibility="collapsed",
-                                  format_func=lambda k: t("dataset.stats.all_training") if k is None else layout.class_name(k))
+                                  format_func=lambda k: everything if k is None else names[k])
         hist = resources.pixel_histogram("train", hist_class)
         st.plotly_chart(figures.histogram_figure(hist, i18n.language()), config=figures.PLOTLY_CONFIG, key="hist")
         st.caption(t("dataset.stats.histogram_caption", black=hist[0] / hist.sum()))

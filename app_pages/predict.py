@@ -245,6 +245,10 @@ def take_apart(chosen, image28: np.ndarray, probabilities: np.ndarray, true_labe
     sidebar, before any step taught it."""
     classifier = model_in_use(chosen)
     show_why(classifier, image28, probabilities)
+    # Asked for, not drawn with every answer: a stroke's answer stays fast, and a class of 30
+    # clicking through test images doesn't pay for sections nobody opened.
+    if not st.toggle(t("predict.lesson.toggle"), key="take_apart", help=t("predict.lesson.toggle_help")):
+        return
     order = np.argsort(-probabilities)
     predicted = int(order[0])
     other = true_label if true_label is not None and true_label != predicted else int(order[1])

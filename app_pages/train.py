@@ -472,6 +472,7 @@ def mistake_to_reason(run_id: str, ev, labels: np.ndarray) -> None:
         in_cell = np.flatnonzero((labels == true) & (ev.predicted == predicted))
         st.session_state.predict_model = f"run:{run_id}"
         st.session_state.predict_input = "Test image"
+        st.session_state.take_apart = True  # straight to "why this class and not that one"
         st.session_state.test_index = int(in_cell[np.argmax(ev.confidence[in_cell])])
         st.switch_page(layout.PAGES["predict"])
 

@@ -69,7 +69,7 @@ def test_the_crop_box_decides_what_is_predicted(dataset_available):
 
 
 def test_predict_a_random_test_image(dataset_available):
-    at = open_page("predict")
+    at = open_page("predict", take_apart=True)
     at.segmented_control(key="predict_input").set_value("Test image").run()
     assert_clean(at)
     assert "Prediction:" in texts(at) and "confident" in texts(at)
@@ -176,7 +176,7 @@ def test_predict_in_chinese_a_test_image_names_its_class_in_chinese(dataset_avai
     from model.files.data import load_split_numpy
 
     _, labels = load_split_numpy("test")
-    at = open_page("predict", lang="zh", test_index=0)
+    at = open_page("predict", lang="zh", test_index=0, take_apart=True)
     at.segmented_control(key="predict_input").set_value("Test image").run()
     assert_clean(at)
     shown = texts(at)
@@ -230,7 +230,7 @@ def test_one_taught_step_changes_the_answer_and_undo_brings_it_back(dataset_avai
     from model.files.data import load_split_numpy
 
     images, labels = load_split_numpy("test")
-    at = open_page("predict", test_index=0, predict_input="Test image")
+    at = open_page("predict", test_index=0, predict_input="Test image", take_apart=True)
     true = CLASSES[labels[0]]
     before = probability_of(at, true)
     at.selectbox(key="taught_model_label").set_value(int(labels[0]))

@@ -260,8 +260,7 @@ def sweep_live(jobs: list, name: str, lang: str) -> None:
 
 @st.fragment(run_every=0.5)
 def live(job) -> None:
-    """Polls the running job twice a second (its progress and numbers; the charts below redraw
-    less often, see charts); the script itself never blocks on training."""
+    """Polls the running job twice a second; the script itself never blocks on training."""
     job.touch()  # this page is still open: the queue must not take the job for abandoned
     snap = job.snapshot()
     if snap.status in FINISHED:
@@ -275,24 +274,10 @@ def live(job) -> None:
     st.progress(min(snap.fraction, 1.0), text=t("train.live.progress", epoch=min(epoch + 1, job.config.epochs),
                                                  epochs=job.config.epochs, elapsed=snap.elapsed))
     show_metrics(snap.points, snap.history)
-
-
-def charts(job) -> None:
-    """The running job's curves and templates. Building them is most of a poll's work, and a
-    class of 30 polls at once: they redraw every 1.5 s, in slow motion every 0.5 s."""
-    snap = job.snapshot()
-    if snap.status in FINISHED:
-        st.rerun()  # as live() does: whichever poll sees it first shows the results
-    if snap.status is not Status.RUNNING:
-        return
     curves({"name": t("train.live.this_run"), "history": snap.history, "points": snap.points}, job.config.epochs, "live")
     st.caption(t("train.live.curves_caption"))
     if snap.weight is not None:
         show_templates(snap.weight, t("train.live.templates"))
-
-
-charts_now_and_then = st.fragment(run_every=1.5)(charts)
-charts_often = st.fragment(run_every=0.5)(charts)
 
 
 def slow_motion(job, snap) -> None:
@@ -372,7 +357,6 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
         c2.caption(t("train.controls.running", impl=t(f"train.setup.options.impl.{job.config.impl}"), epochs=job.config.epochs,
                      lr=job.config.lr, batch_size=job.config.batch_size))
         live(job)
-        (charts_often if job.pace is not None else charts_now_and_then)(job)
     else:
         c2.caption(t("train.controls.idle"))
         sweep_setup(config, lang)

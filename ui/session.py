@@ -7,7 +7,9 @@ import logging
 import streamlit as st
 
 from model.files.data import DatasetError
+from model.service.runs import name_of
 from ui import resources
+from ui.i18n import explain
 
 
 def run_store():
@@ -71,17 +73,18 @@ def _save_once(job) -> None:
     notices = run_notices()
     store = run_store()
     classifier = job.result.classifier()
+    name = explain(name_of(classifier))  # named from its metadata, in the learner's language
     try:
         evaluation = resources.evaluate(classifier)  # its confusion matrix and mistakes, for the results
     except DatasetError:
         evaluation = None
     try:
-        record = store.save(classifier)  # named from its metadata (model.service.runs.default_name)
+        record = store.save(classifier, name)
     except Exception as error:  # noqa: BLE001 - a full disk, a refused file: keep the run in this session instead
         logging.getLogger(__name__).warning("saving run of job %s failed", job.id, exc_info=True)
         st.session_state.runs_disk_error = f"{resources.settings().runs_dir}: {getattr(error, 'strerror', None) or error}"
         store = run_store()
-        record = store.save(classifier)
+        record = store.save(classifier, name)
     saved[job.id] = record.id  # no Streamlit call between the save and this line
     notices.setdefault("evicted", []).extend(old.name for old in store.evicted)
     points[record.id] = job.snapshot().points

@@ -90,20 +90,32 @@ def check_name(name: str) -> str:
 
 
 def default_name(config: dict, history: list[dict], test_acc: float | None, stopped: bool = False,
-                 diverged: bool = False) -> str:
+                 diverged: bool = False) -> Message:
     """E.g. "concise, lr 0.1, 10 epochs, 84.1%": enough to tell runs apart in a list. A run
-    that stopped or diverged says in which epoch."""
-    parts = [str(config.get("impl", "model"))]
-    if isinstance(config.get("lr"), (int, float)):
-        parts.append(f"lr {config['lr']:g}")
-    epochs = config.get("epochs")
+    that stopped or diverged says in which epoch. A Message, so the app can name it in the
+    learner's language."""
+    impl = {"scratch": Message("runs.name_scratch", "scratch"),
+            "concise": Message("runs.name_concise", "concise")}.get(config.get("impl"), str(config.get("impl", "model")))
+    lr = Message("runs.name_lr", ", lr {lr:g}", lr=config["lr"]) if isinstance(config.get("lr"), (int, float)) else ""
+    epochs, ending = config.get("epochs"), ""
     if isinstance(epochs, int):
-        ended = "diverged" if diverged else "stopped" if stopped else None
-        parts.append(f"{ended} in epoch {len(history) + 1} of {epochs}" if ended else
-                     f"{epochs} epoch{'s' if epochs != 1 else ''}")
-    if test_acc is not None:
-        parts.append(f"{test_acc:.1%}")
-    return ", ".join(parts)
+        epoch = len(history) + 1
+        ending = (Message("runs.name_diverged", ", diverged in epoch {epoch} of {epochs}", epoch=epoch, epochs=epochs)
+                  if diverged else
+                  Message("runs.name_stopped", ", stopped in epoch {epoch} of {epochs}", epoch=epoch, epochs=epochs)
+                  if stopped else
+                  Message("runs.name_epochs", ", {epochs} epochs", epochs=epochs) if epochs != 1 else
+                  Message("runs.name_one_epoch", ", 1 epoch"))
+    acc = Message("runs.name_acc", ", {acc:.1%}", acc=test_acc) if test_acc is not None else ""
+    return Message("runs.name", "{impl}{lr}{ending}{acc}", impl=impl, lr=lr, ending=ending, acc=acc)
+
+
+def name_of(classifier: LinearClassifier) -> Message:
+    """The default name of a just-trained classifier's run, from its metadata."""
+    meta = classifier.metadata
+    test_acc = meta.get("test_acc") if metadata.is_number(meta.get("test_acc")) else None
+    return default_name(dict(meta.get("config") or {}), list(meta.get("history") or []), test_acc,
+                        bool(meta.get("stopped")), bool(meta.get("diverged")))
 
 
 def new_record(classifier: LinearClassifier, name: str | None) -> RunRecord:
@@ -112,9 +124,8 @@ def new_record(classifier: LinearClassifier, name: str | None) -> RunRecord:
     config, history = dict(meta.get("config") or {}), [dict(h) for h in meta.get("history") or []]
     test_acc = meta.get("test_acc") if metadata.is_number(meta.get("test_acc")) else None
     created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
-    if name is None:
-        name = default_name(config, history, test_acc, bool(meta.get("stopped")), bool(meta.get("diverged")))
-    return RunRecord(new_id(), check_name(name), created, config, history, test_acc)
+    return RunRecord(new_id(), check_name(str(name if name is not None else name_of(classifier))), created, config,
+                     history, test_acc)
 
 
 def _record_json(record: RunRecord) -> bytes:

@@ -491,6 +491,7 @@ def test_the_engines_words_come_in_chinese_too(dataset_available):
     finish_training(at)
     errors = [e.value for e in at.error]
     assert any("学习率 10 太大" in e and "朴素 softmax" in e for e in errors), errors
+    assert store(at).list()[0].name.startswith("从零开始实现，学习率 10，在第 1 个迭代周期发散（共 1 个）")  # named in Chinese
     assert untranslated(at, names=tuple(r.name for r in store(at).list())) == []
 
 

@@ -72,6 +72,12 @@ def finish_training(at: AppTest, timeout: float = 120) -> None:
     assert_clean(at)
 
 
+def train_one_epoch(at: AppTest) -> None:
+    at.slider(key="cfg_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    finish_training(at)
+
+
 # Words that stay as they are in the Chinese interface: names, formats, code, units, as d2l-zh
 # writes them too.
 KEPT_IN_CHINESE = {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_pages.conftest import assert_clean, finish_training, open_page, store, texts, untranslated
+from tests.app_pages.conftest import assert_clean, open_page, store, texts, train_one_epoch, untranslated
 
 
 def png(array: np.ndarray) -> bytes:
@@ -117,9 +117,7 @@ def test_predict_with_an_uploaded_checkpoint_or_a_broken_one(tmp_path):
 
 def test_a_run_can_be_used_on_predict(dataset_available):
     at = open_page("train")
-    at.slider(key="cfg_epochs").set_value(1).run()
-    at.button(key="start").click().run()
-    finish_training(at)
+    train_one_epoch(at)
     run = store(at).list()[0]
     at.button(key="use_on_predict").click().run()
     assert_clean(at)

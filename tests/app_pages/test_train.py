@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_pages.conftest import ROOT, assert_clean, finish_training, open_page, store, texts, untranslated
+from tests.app_pages.conftest import (ROOT, assert_clean, finish_training, open_page, store, texts, train_one_epoch,
+                                      untranslated)
 from ui import i18n, layout, resources
 
 SETTINGS = ["cfg_preset", "cfg_impl", "cfg_epochs", "cfg_lr", "cfg_batch_size", "cfg_optimizer", "cfg_schedule",
@@ -123,14 +124,19 @@ def test_stop_keeps_what_was_learned(dataset_available):
     assert "stopped in epoch" in run.name and run.test_acc > 0.5
 
 
-def test_divergence_is_a_plain_message_and_keeps_the_last_good_weights(dataset_available):
-    at = open_page("train")
+def diverge(at: AppTest) -> None:
+    """One epoch of the lesson's naive softmax at η = 10: its loss blows up."""
     at.radio(key="cfg_impl").set_value("scratch").run()
     at.checkbox(key="cfg_naive_softmax").check()
     at.number_input(key="cfg_lr").set_value(10.0)
     at.slider(key="cfg_epochs").set_value(1).run()
     at.button(key="start").click().run()
     finish_training(at)
+
+
+def test_divergence_is_a_plain_message_and_keeps_the_last_good_weights(dataset_available):
+    at = open_page("train")
+    diverge(at)
     errors = [e.value for e in at.error]
     assert any("too large" in e and "smaller" in e for e in errors), errors
     run = store(at).list()[0]
@@ -199,12 +205,6 @@ def test_changing_a_setting_updates_the_url(dataset_available):
 
 
 # --- where runs are kept -------------------------------------------------------------------
-
-def train_one_epoch(at: AppTest) -> None:
-    at.slider(key="cfg_epochs").set_value(1).run()
-    at.button(key="start").click().run()
-    finish_training(at)
-
 
 def test_locally_a_run_is_saved_and_listed_in_a_fresh_session(dataset_available, fresh_settings):
     at = open_page("train")
@@ -428,9 +428,7 @@ def test_a_confusion_cell_opens_its_most_confident_mistake_in_predict_with_why(d
     from model.files.data import load_split_numpy
 
     at = open_page("train")
-    at.slider(key="cfg_epochs").set_value(1).run()
-    at.button(key="start").click().run()
-    finish_training(at)
+    train_one_epoch(at)
     run = store(at).list()[0]
     assert at.get("plotly_chart")[1].key == "result_d2l"  # the chapter's own chart, in its tab
     d2l = json.loads(at.get("plotly_chart")[1].proto.spec)
@@ -483,12 +481,7 @@ def test_the_engines_words_come_in_chinese_too(dataset_available):
     assert "学习率 'abc' 不是数字" in warning and "超过了这台服务器的上限" in warning, warning
     assert untranslated(at) == []
     # ... and a run whose loss blew up, told in Chinese from its saved English text.
-    at.radio(key="cfg_impl").set_value("scratch").run()
-    at.checkbox(key="cfg_naive_softmax").check()
-    at.number_input(key="cfg_lr").set_value(10.0)
-    at.slider(key="cfg_epochs").set_value(1).run()
-    at.button(key="start").click().run()
-    finish_training(at)
+    diverge(at)
     errors = [e.value for e in at.error]
     assert any("学习率 10 太大" in e and "朴素 softmax" in e for e in errors), errors
     assert store(at).list()[0].name.startswith("从零开始实现，学习率 10，在第 1 个迭代周期发散（共 1 个）")  # named in Chinese

@@ -204,7 +204,7 @@ FIRST_CHOICE = {"lr": (0.01, 0.1, 1.0), "weight_decay": (0.0, 1e-3, 1e-2), "opti
 
 
 def sweep_value(name: str, value, lang: str) -> str:
-    return i18n.text(lang, f"train.setup.options.{name}.{value}") if name in CHOICES else f"{value:g}"
+    return option_text(name, lang)(value) if name in CHOICES else f"{value:g}"
 
 
 def sweep_setup(config: TrainConfig, lang: str) -> None:

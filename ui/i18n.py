@@ -2,8 +2,9 @@
 
 The catalogs are TOML files, one folder per language (ui/messages/en, ui/messages/zh), one file
 per part of the app; a key is "file.name" ("train.start"). A message is a str.format template
-when the code passes values ({acc:.1%}); one without values is shown as written (LaTeX braces). English is the fallback for a key
-a language lacks, and tests/ui/test_i18n.py fails when either catalog misses a key.
+when the code passes values ({acc:.1%}); one without values is shown as written (LaTeX braces).
+English is the fallback for a key a language lacks, and tests/ui/test_i18n.py fails when either
+catalog misses a key.
 
 The language: ?lang=en|zh in the URL, else the one this session chose before (the URL's lang
 is lost when Streamlit switches pages), else the browser's (st.context.locale), else English.

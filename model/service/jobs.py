@@ -261,9 +261,9 @@ class TrainingQueue:
         config.validate()
         with self._lock:
             self._drop_abandoned()
-            held = next((j for j in (*self._running, *self._waiting) if owner is not None and j.owner == owner), None)
-            if held is not None:
-                return held
+            held = self._held_by(owner)
+            if held:
+                return held[0]
             self._refuse_if_full()
             job = Job(config, self, tuple(data), owner=owner, pace=pace)
             if pace is not None:
@@ -288,7 +288,7 @@ class TrainingQueue:
                                      "rate, weight decay, optimizer, schedule and a non-zero initial std may differ."))
         with self._lock:
             self._drop_abandoned()
-            held = [j for j in (*self._running, *self._waiting) if owner is not None and j.owner == owner]
+            held = self._held_by(owner)
             if held:
                 return held
             self._refuse_if_full()
@@ -296,6 +296,10 @@ class TrainingQueue:
             self._waiting.extend(jobs)  # side by side in line, so the first one's pass takes the others
             self._start_ready()
         return jobs
+
+    def _held_by(self, owner: str | None) -> list[Job]:
+        """The unfinished jobs of `owner` (lock held): one place each, a sweep's several."""
+        return [j for j in (*self._running, *self._waiting) if owner is not None and j.owner == owner]
 
     def _refuse_if_full(self) -> None:
         # Called with the lock held.

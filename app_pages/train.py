@@ -92,7 +92,7 @@ def key_settings(limits, active: bool, lang: str) -> None:
     """Preset, implementation, epochs and learning rate, on the page itself: a phone hides the
     sidebar behind an arrow."""
     common_args = dict(on_change=_setting_changed, disabled=active)
-    c1, c2, c3, c4 = st.columns([1.1, 1.7, 1.4, 0.9], vertical_alignment="top")
+    c1, c2, c3, c4 = st.columns([1.6, 1.7, 1.2, 0.9], vertical_alignment="top")  # the preset names fit
     c1.selectbox(t("train.setup.preset"), list(PRESETS), key="cfg_preset", format_func=option_text("preset", lang),
                  on_change=_preset_changed, disabled=active, help=t("train.setup.preset_help"))
     c2.radio(t("train.setup.impl"), CHOICES["impl"], key=_key("impl"), format_func=option_text("impl", lang),

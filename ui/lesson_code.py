@@ -10,6 +10,7 @@ import ast
 import functools
 import importlib.util
 import textwrap
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -52,6 +53,11 @@ def lesson_code(step: str) -> None:
             st.code(code, language="python")
 
 
+# CPython 3.11's ast.parse is not thread-safe: two sessions parsing at once (a class opening Train
+# together) raised "SystemError: AST constructor recursion depth mismatch" in one (CPython gh-106905).
+PARSING = threading.Lock()
+
+
 @functools.cache
 def source(module: str, name: str) -> tuple[str, str]:
     """(the file relative to the project, the dedented source) of `name` ("Class.method" too) in
@@ -59,7 +65,8 @@ def source(module: str, name: str) -> tuple[str, str]:
     by importing the module, so Home can show the lesson's code without paying for torch."""
     path = Path(importlib.util.find_spec(module).origin)
     text = path.read_text(encoding="utf-8")
-    body = ast.parse(text).body
+    with PARSING:
+        body = ast.parse(text).body
     for part in name.split("."):
         node = next(n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part)
         body = node.body

@@ -24,9 +24,15 @@ MIXED = [preset("lesson", epochs=2, lr=0.01), preset("lesson", epochs=2, lr=0.1)
          preset("lesson", epochs=2, lr=0.01, optimizer="adam", weight_decay=1e-4, impl="scratch")]
 
 
-def test_each_fused_model_matches_training_it_alone(small):
-    fused = train_together(MIXED, *small)
-    for config, together in zip(MIXED, fused):
+# All plain SGD: the fused engine's own path, which folds the learning rate into one in-place product.
+PLAIN = [preset("lesson", epochs=2, lr=0.01), preset("lesson", epochs=2, lr=0.2, weight_decay=1e-2),
+         preset("lesson", epochs=2, lr=0.1, schedule="cosine", init_std=0.05, impl="scratch")]
+
+
+@pytest.mark.parametrize("configs", [MIXED, PLAIN], ids=["mixed optimizers", "plain SGD"])
+def test_each_fused_model_matches_training_it_alone(small, configs):
+    fused = train_together(configs, *small)
+    for config, together in zip(configs, fused):
         alone = train(config, *small)
         assert torch.allclose(together.weight, alone.weight, atol=1e-5), config
         assert torch.allclose(together.bias, alone.bias, atol=1e-5), config

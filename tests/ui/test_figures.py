@@ -118,3 +118,36 @@ def test_the_chapters_chart_draws_the_three_series_per_epoch_as_train_ch3_does()
     assert [trace.name for trace in fig.data] == ["train loss", "train acc", "test acc"]
     assert list(fig.data[2].y) == [0.72, 0.74, 0.76]
     assert tuple(fig.layout.xaxis.range) == (1, 10) and tuple(fig.layout.yaxis.range) == (0.3, 0.9)
+
+
+def test_one_runs_curves_put_the_loss_left_and_the_accuracies_right_and_every_chart_shares_fonts_and_legend():
+    import numpy as np
+
+    from ui import figures
+
+    history = [{"epoch": 0, "train_loss": 0.6, "train_acc": 0.79, "test_acc": 0.81},
+               {"epoch": 1, "train_loss": 0.5, "train_acc": 0.83, "test_acc": 0.82}]
+    curves = figures.curves_figure([{"name": "run", "history": history}])
+    panels = {trace.name: (trace.xaxis, trace.yaxis) for trace in curves.data}
+    assert panels == {"train loss": ("x", "y"), "train accuracy": ("x2", "y2"), "test accuracy": ("x2", "y2")}
+    axes = curves.layout
+    assert axes.xaxis.domain[1] < axes.xaxis2.domain[0]  # side by side, apart
+    assert (axes.xaxis2.anchor, axes.yaxis2.anchor) == ("y2", "x2")
+    titles = {a.text: a.x for a in axes.annotations}
+    assert list(titles) == ["Training loss", "Accuracy"]
+    assert titles["Training loss"] == sum(axes.xaxis.domain) / 2 and titles["Accuracy"] == sum(axes.xaxis2.domain) / 2
+
+    rng = np.random.default_rng(0)
+    built = [curves,
+             figures.epochs_figure(history, epochs=10),
+             figures.probability_figure(np.full(10, 0.1)),
+             figures.heatmap_figure(rng.normal(size=(28, 28))),
+             figures.confusion_figure(np.eye(10, dtype=int)),
+             figures.per_class_figure(np.full(10, 0.8)),
+             figures.class_counts_figure({"train": np.full(10, 6000), "test": np.full(10, 1000)}, "en"),
+             figures.histogram_figure(np.arange(256), "en"),
+             figures.pca_figure(rng.normal(size=(20, 2)), np.arange(20) % 10, np.arange(20), np.array([0.3, 0.2]), "en")]
+    for fig in built:
+        assert fig.layout.font.family == figures.FONTS
+        legend = fig.layout.legend
+        assert (legend.orientation, legend.yanchor, legend.y, legend.x) == ("h", "top", -0.22, 0)

@@ -31,12 +31,13 @@ from typing import Any, Callable, Sequence
 from model.files.data import DatasetError
 from model.message import Message, reason
 from model.service.settings import threads_per_training, training_cpus
+from model.service.workers import TrainingProcessDied
 
 log = logging.getLogger(__name__)
 # A class presses Start within moments of each other: the first waits this long for the rest,
 # so that they train in one fused pass (8 take 2-3 times one's time) instead of all waiting
 # behind it. One person alone waits it too, a moment against seconds of training.
-GATHER_SECONDS = 0.5
+GATHER_SECONDS = 0.3
 # A training thread gives up the GIL at every tensor op and must win it back from the page
 # threads (plotly figures, script runs), which by default keep it up to 5 ms each time: a
 # fused epoch of 8 beside two busy Python threads took 4.6-7.7 s at 5 ms, 2.0 s at 1 ms
@@ -91,11 +92,11 @@ def _default_group_runner(configs, train_images, train_labels, test_images, test
 
 def _plain_error(error: BaseException) -> str:
     """A learner-facing sentence for a failure (the traceback goes to the server log only).
-    A DatasetError or ValueError already says what was wrong and what to do."""
+    A DatasetError, ValueError or TrainingProcessDied already says what was wrong and what to do."""
     if isinstance(error, MemoryError):
         return Message("jobs.out_of_memory", "The server ran out of memory while training. Try a smaller batch size, "
                        "or try again later.")
-    if isinstance(error, (DatasetError, ValueError)):
+    if isinstance(error, (DatasetError, ValueError, TrainingProcessDied)):
         return reason(error)
     return Message("jobs.unexpected", "Training stopped with an unexpected error ({kind}: {error}). Try again; "
                    "if it repeats, report it.", kind=type(error).__name__, error=str(error))
@@ -229,13 +230,15 @@ class TrainingQueue:
     A job that finds a slot free waits until `gather_seconds` after its submission for such mates
     first, so the first click of a class doesn't train alone while the rest wait for it.
     `runner` trains one config (model.lesson.train.train by default), `group_runner` several
-    (model.lesson.fused.train_together); tests pass fakes.
+    (model.lesson.fused.train_together), both in a worker thread of this process; tests pass fakes.
+    With `processes` (model.service.workers.TrainingProcesses) every training but a slow-motion one
+    runs in a child process instead, out of reach of this process's GIL.
     """
 
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
                  runner: Callable | None = None, max_waiting: int | None = None,
                  abandon_after: float | None = None, max_fused: int = 1, group_runner: Callable | None = None,
-                 gather_seconds: float = GATHER_SECONDS):
+                 gather_seconds: float = GATHER_SECONDS, processes=None):
         self.max_running = max(1, int(max_running or training_cpus()))
         self.threads_per_job = max(1, int(threads_per_job or threads_per_training(self.max_running)))
         self.max_waiting = max_waiting
@@ -244,6 +247,7 @@ class TrainingQueue:
         self.gather_seconds = gather_seconds if self.max_fused > 1 else 0.0
         self._runner = runner or _default_runner
         self._group_runner = group_runner or _default_group_runner
+        self._processes = processes
         self._lock = threading.Lock()
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
@@ -391,17 +395,16 @@ class TrainingQueue:
                     self._drop_abandoned()
                     group += self._take_mates(group[0])
             self._limit_threads()
-            if len(group) == 1:
+            if self._processes is not None and group[0].pace is None:
+                results = self._processes.train([j.config for j in group], *group[0]._data, **self._callbacks(group))
+            elif len(group) == 1:
                 job = group[0]
                 # In slow motion every minibatch is drawn: progress after each one.
                 paced = {} if job.pace is None else {"report_every": 1}
                 results = [self._runner(job.config, *job._data, on_epoch=job._on_epoch,
                                         on_progress=job._on_progress, should_stop=job.should_stop, **paced)]
             else:
-                results = self._group_runner([j.config for j in group], *group[0]._data,
-                                             on_epoch=lambda k, m: group[k]._on_epoch(m),
-                                             on_progress=lambda k, p: group[k]._on_progress(p),
-                                             should_stop=lambda k: group[k].should_stop())
+                results = self._group_runner([j.config for j in group], *group[0]._data, **self._callbacks(group))
             for job, result in zip(group, results):
                 job.result, job.status = result, Status.DONE
         except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
@@ -419,6 +422,12 @@ class TrainingQueue:
                 self._start_ready()
             for job in group:
                 job._finished.set()
+
+    @staticmethod
+    def _callbacks(group: list[Job]) -> dict:
+        """A group runner's callbacks, which take the model's index first, to each job's own."""
+        return dict(on_epoch=lambda k, m: group[k]._on_epoch(m), on_progress=lambda k, p: group[k]._on_progress(p),
+                    should_stop=lambda k: group[k].should_stop())
 
     def _limit_threads(self) -> None:
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))  # the whole process's, once

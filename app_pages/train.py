@@ -570,6 +570,7 @@ data = dataset_box.dataset()
 if data is None:
     st.stop()
 settings = resources.settings()
+resources.training_queue()  # created on the first visit: its training processes start before anyone presses Start
 job = session.collect_finished_job()
 active = bool(session.active_jobs())
 load_setup(settings.limits, active)

@@ -101,12 +101,18 @@ def settings():
 
 @st.cache_resource(show_spinner=False)
 def training_queue():
-    """One queue per server process; each session keeps its own Job handles."""
+    """One queue per server process; each session keeps its own Job handles. Its trainings run in
+    child processes (model.service.workers), started now, as the first visitor opens Train, and
+    given the dataset at once."""
     from model.service.jobs import TrainingQueue
+    from model.service.workers import TrainingProcesses
 
     s = settings()
+    processes = TrainingProcesses(count=s.max_concurrent_trainings, threads=s.torch_threads())
+    processes.start(training_tensors())
     return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
-                         max_waiting=s.max_waiting, abandon_after=s.abandon_seconds, max_fused=s.max_fused)
+                         max_waiting=s.max_waiting, abandon_after=s.abandon_seconds, max_fused=s.max_fused,
+                         processes=processes)
 
 
 def warm_up_work() -> None:

@@ -127,7 +127,9 @@ HOSTED_ABANDON_SECONDS = 6.0  # the page polls every 0.5 s (1 s in a background 
 @dataclass(frozen=True)
 class Settings:
     hosted: bool = False             # a shared public server: runs live in each browser session, never on disk
-    max_concurrent_trainings: int = field(default_factory=training_cpus)  # more wait in a queue
+    # One per CPU, more wait in a queue: the app trains in child processes at a lower priority
+    # (model.service.workers), so pages and predictions still answer first.
+    max_concurrent_trainings: int = field(default_factory=lambda: available_cpus())
     max_waiting: int = 40            # trainings that may wait in line at once (a class of 30 fits); more are refused
     abandon_seconds: float | None = None  # a training whose page is silent this long is stopped (None: never)
     max_fused: int = 8               # waiting trainings with the same data order start together, this many at most

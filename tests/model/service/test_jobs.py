@@ -100,11 +100,14 @@ def test_an_invalid_config_is_refused_before_queueing():
 
 
 def test_the_default_size_and_threads_follow_the_apps_rule():
-    from model.service.settings import Settings, threads_per_training, training_cpus
+    from model.service.settings import Settings, available_cpus, threads_per_training, training_cpus
 
-    queue = TrainingQueue()
-    assert queue.max_running == training_cpus() == Settings().max_concurrent_trainings  # all CPUs but one
-    assert queue.threads_per_job == threads_per_training(queue.max_running) == Settings().torch_threads()
+    queue = TrainingQueue()  # in this process: all CPUs but one, which the pages keep
+    assert queue.max_running == training_cpus()
+    assert queue.threads_per_job == threads_per_training(queue.max_running)
+    # The app's trainings run in niced child processes: one per CPU, one thread each on 2 CPUs.
+    assert Settings().max_concurrent_trainings == available_cpus()
+    assert Settings().torch_threads() == threads_per_training(available_cpus()) == max(1, training_cpus() // available_cpus())
 
 
 def test_stop_on_a_real_training_keeps_the_learned_weights(train_data, test_data):

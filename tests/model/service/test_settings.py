@@ -59,12 +59,12 @@ def test_impossible_limits_are_refused(bad):
 
 # --- Settings and load_settings -----------------------------------------------------------
 
-def test_defaults_are_local_with_runs_in_the_project_and_one_training_per_spare_cpu():
+def test_defaults_are_local_with_runs_in_the_project_and_one_training_per_cpu():
     settings = load_settings({})
     assert settings == Settings()
     assert settings.hosted is False
     assert settings.runs_dir == Path(__file__).resolve().parents[3] / "runs"
-    assert settings.max_concurrent_trainings == max(1, available_cpus() - 1)
+    assert settings.max_concurrent_trainings == available_cpus()  # in niced child processes: pages answer first
     assert settings.limits == Limits()
 
 
@@ -102,8 +102,8 @@ def test_a_bad_environment_value_names_the_variable(name, value):
 
 
 def test_threads_per_training_share_the_cpus(monkeypatch):
-    monkeypatch.setattr("model.service.settings.available_cpus", lambda: 8)  # 7 train, 1 serves
-    assert Settings().max_concurrent_trainings == 7 and Settings().torch_threads() == 1
+    monkeypatch.setattr("model.service.settings.available_cpus", lambda: 8)  # 8 train, the threads of 7
+    assert Settings().max_concurrent_trainings == 8 and Settings().torch_threads() == 1
     assert Settings(max_concurrent_trainings=2).torch_threads() == 3
     assert Settings(max_concurrent_trainings=3).torch_threads() == 2
     assert Settings(max_concurrent_trainings=16).torch_threads() == 1

@@ -51,7 +51,8 @@ def language() -> str:
     else:
         locale = (st.context.locale or "").lower()
         chosen = "zh" if locale.startswith("zh") else DEFAULT
-    st.session_state.lang = chosen
+    if st.session_state.get("lang") != chosen:  # a write costs more than the read (t() asks on every string)
+        st.session_state.lang = chosen
     return chosen
 
 

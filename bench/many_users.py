@@ -12,12 +12,15 @@ Chromium context; `--driver websocket` speaks the app's websocket protocol from 
 machine eight Chromiums starve the server they share it with, so only this driver measures the
 server's own answer times here.
 
-Each session is like a separate person and does what a class would: opens a shared Train link with its own learning rate, presses Start training,
-goes to Predict and asks for predictions on test images while the trainings run (its own
-and the others'), comes back for its results, and predicts again once every training is
-done. The last session starts once the others have, so that it lands in the queue, cancels
-there, and starts again. Prints per-action latencies (p50/p95/max), errors, what the queue showed,
-and whether any session saw a run that was not its own (each run's name carries its lr).
+Each session is like a separate person and does what a class would: opens a shared Train link
+with its own learning rate, presses Start training, watches it on Train until its results are
+on screen, then goes to Predict and asks for predictions on test images. The last session
+starts once the others have, so that it lands in the queue, cancels there, and starts again.
+Beside the class, --predictors visitors only predict on Predict, one test image after another
+from the class's first Start until its last training is done: their answer times are the
+"predictions while trainings run". Prints per-action latencies (p50/p95/max), errors, what the
+queue showed, and whether any session saw a run that was not its own (each run's name carries
+its lr; the visitors must see none).
 
 With --abandon N, before the class arrives N visitors each open the worst link the server
 allows (50 epochs, batch 8, Adam: minutes of a core), press Start and close the connection;
@@ -188,7 +191,6 @@ class BrowserUser:
         return seconds, None
 
     async def wait_for_results(self) -> None:
-        await self.open("Train")
         await self.page.locator(".st-key-download_model").wait_for(timeout=TIMEOUT)
 
     async def runs_seen(self) -> list[str]:
@@ -248,7 +250,6 @@ class SocketUser:
         return seconds, None
 
     async def wait_for_results(self) -> None:
-        await self.app.open("train", self.train_query)
         while "download_model" not in self.app.widgets:  # the live fragment's polls, until the results
             if self.app.fragment is None:
                 raise RuntimeError("the Train page shows neither a running job nor its results")
@@ -287,7 +288,8 @@ async def predict_test_images(session: Session, user, count: int, label: str) ->
 
 
 async def visit(session: Session, user, args, gates: list[Gate]) -> None:
-    """What each person in the class does, whichever way they reach the app."""
+    """What each person in the class does, whichever way they reach the app: open the shared
+    link, press Start, watch the training on Train until its results, then predict."""
     all_loaded, others_started, all_trained = gates
     try:
         async with user:
@@ -306,10 +308,7 @@ async def visit(session: Session, user, args, gates: list[Gate]) -> None:
                 await timed(session, "Cancel while queued: page confirms", user.cancel_in_queue())
                 await start_training(session, user)
 
-            await timed(session, "Open Predict and show a first test-image answer", user.show_test_images())
-            await predict_test_images(session, user, args.predictions, "while trainings run")
-
-            await timed(session, "Back on Train: the finished run's results shown", user.wait_for_results())
+            await timed(session, "Watching Train: the finished run's results shown", user.wait_for_results())
             session.results_at = time.perf_counter()
             await all_trained.pass_()
 
@@ -321,6 +320,28 @@ async def visit(session: Session, user, args, gates: list[Gate]) -> None:
         for gate in gates:
             if not gate.open.is_set():
                 gate.arrive()
+
+
+async def predict_meanwhile(session: Session, user, others_started: Gate, trainings_done: asyncio.Event) -> None:
+    """A visitor who only predicts, from the class's first Start until every training is done."""
+    try:
+        async with user:
+            await user.show_test_images()
+            await others_started.open.wait()
+            while not trainings_done.is_set():
+                await predict_test_images(session, user, 1, "while trainings run")
+            session.runs_seen = await user.runs_seen()
+    except Exception as error:  # noqa: BLE001 - as in visit()
+        session.errors.append(f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}{user.evidence}")
+
+
+async def warm_up(url: str, seconds: float) -> None:
+    """The teacher opens the Train link before sharing it: the server's one-time imports and its
+    training processes start then, not while the class presses Start."""
+    async with StreamlitClient(url) as teacher:
+        await teacher.open("train", "preset=lesson")
+    await asyncio.sleep(seconds)
+    print(f"warm-up: the teacher opened Train, then {seconds:g} s passed before the class arrived")
 
 
 WORST_LINK = "preset=lesson&epochs=50&batch_size=8&optimizer=adam"
@@ -383,16 +404,28 @@ async def main_async(args) -> int:
     from playwright.async_api import async_playwright
 
     sessions = [Session(i, round(0.1 + 0.01 * i, 2)) for i in range(args.sessions)]
+    predictors = [Session(args.sessions + i, 0.0) for i in range(args.predictors)]
     gates = [Gate(args.sessions), Gate(args.sessions - 1), Gate(args.sessions)]
+    trainings_done = asyncio.Event()  # set once every session has its results (all_trained opens)
+
+    async def everyone(make_user):
+        async def done_when_trained():
+            await gates[2].open.wait()
+            trainings_done.set()
+        await asyncio.gather(*(visit(s, make_user(s), args, gates) for s in sessions),
+                             *(predict_meanwhile(s, make_user(s), gates[1], trainings_done) for s in predictors),
+                             done_when_trained())
     with target(args.url) as (url, read_log):
+        if args.warm:
+            await warm_up(url, args.warm)
         abandoned = await abandon_phase(url, args.abandon) if args.abandon else 0
         started = time.perf_counter()
         if args.driver == "websocket":
-            await asyncio.gather(*(visit(s, SocketUser(s, url), args, gates) for s in sessions))
+            await everyone(lambda s: SocketUser(s, url))
         else:
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                await asyncio.gather(*(visit(s, BrowserUser(s, browser, url), args, gates) for s in sessions))
+                await everyone(lambda s: BrowserUser(s, browser, url))
                 await browser.close()
         took = time.perf_counter() - started
         log = read_log()
@@ -400,7 +433,7 @@ async def main_async(args) -> int:
     print(f"all sessions done in {took:.1f} s; load average now {os.getloadavg()[0]:.1f}")
     print("\nlatencies (seconds, every session together):")
     actions = {}
-    for s in sessions:
+    for s in sessions + predictors:
         for action, values in s.latencies.items():
             actions.setdefault(action, []).extend(values)
     for action, values in actions.items():
@@ -423,9 +456,11 @@ async def main_async(args) -> int:
         own = [r for r in s.runs_seen if f"lr {s.lr:g}," in r]
         if len(s.runs_seen) != 1 or len(own) != 1:
             leaks.append(f"session {s.index} (lr {s.lr:g}) sees {s.runs_seen}")
-    print("  " + ("OK: every session sees exactly one run, its own" if not leaks else "FAILED: " + "; ".join(leaks)))
+    leaks += [f"visitor {s.index}, who trained nothing, sees {s.runs_seen}" for s in predictors if s.runs_seen]
+    print("  " + ("OK: every session sees exactly one run, its own, and the visitors who only predicted none"
+                  if not leaks else "FAILED: " + "; ".join(leaks)))
 
-    errors = [f"session {s.index}: {e}" for s in sessions for e in s.errors]
+    errors = [f"session {s.index}: {e}" for s in sessions + predictors for e in s.errors]
     tracebacks = log[1].count("Traceback") if log else 0
     print(f"\nerrors: {len(errors)} in the sessions, "
           + (f"{tracebacks} tracebacks in the server log ({log[0]})" if log else "server log not visible"))
@@ -436,7 +471,7 @@ async def main_async(args) -> int:
         # session sees within one poll (0.5 s) of it: predictions started in that window had
         # at least one training running beside them.
         last = max((s.results_at for s in sessions if s.results_at), default=0) - 0.5
-        during = [seconds for s in sessions for at, seconds in s.predicted_at if at < last]
+        during = [seconds for s in predictors for at, seconds in s.predicted_at if at < last]
         print(f"predictions started while trainings ran, answered within 1 s: "
               f"{sum(v <= 1.0 for v in during)} of {len(during)}"
               + (f"; p50 {statistics.median(during):.2f} s, max {max(during):.2f} s" if during else ""))
@@ -455,7 +490,11 @@ def main(argv=None) -> int:
                         help="Chromium tabs (default), or the app's websocket protocol from Python")
     parser.add_argument("--sessions", type=int, default=8, help="concurrent sessions (default 8)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per training (default 2)")
-    parser.add_argument("--predictions", type=int, default=5, help="predictions per session and phase (default 5)")
+    parser.add_argument("--predictions", type=int, default=5, help="predictions per session once trainings are done (default 5)")
+    parser.add_argument("--predictors", type=int, default=5,
+                        help="visitors who only predict, all the while the sessions train (default 5)")
+    parser.add_argument("--warm", type=float, default=8.0,
+                        help="seconds between the teacher opening Train and the class arriving (0: a cold server)")
     parser.add_argument("--url", help="drive this running deployment instead of starting a server here")
     parser.add_argument("--abandon", type=int, default=0,
                         help="first, this many visitors start the worst training and disconnect (default 0)")

@@ -133,6 +133,33 @@ def open_idle_session(browser, url: str, server_pid: int):
     return page
 
 
+def training_processes(server_pid: int) -> list[int]:
+    """The server's child training processes (model.service.workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) == server_pid and b"model.service.workers" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def private_mb(pid: int) -> float:
+    """Memory only this process holds (its private pages): what another one like it costs, where
+    RSS also counts the shared libraries (torch's are most of it) that every process maps."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    return sum(int(fields[name].split()[0]) for name in ("Private_Clean", "Private_Dirty")) / 1024
+
+
+def print_training_processes(server_pid: int, server_mb: float) -> None:
+    pids = training_processes(server_pid)
+    print(f"    training processes (children, each with torch and the dataset): {len(pids)}"
+          + "".join(f"; RSS {rss_mb(pid):.0f} MB, private {private_mb(pid):.0f} MB" for pid in pids)
+          + f"; server RSS and children's private memory together {server_mb + sum(map(private_mb, pids)):.0f} MB")
+
+
 def train_once(browser, url: str):
     """A new session that trains the lesson preset for one epoch and waits for its results."""
     page = browser.new_page()
@@ -165,12 +192,14 @@ def main(argv=None) -> int:
               f"  (torch loaded: {'yes' if has_torch(server.pid) else 'NO'})")
         print(f"    (b) - (a):                                  {idle - bare:7.1f} MB   target <= 200 MB"
               f"  {'OK' if idle - bare <= 200 else 'MISSED'}")
+        print_training_processes(server.pid, idle)  # none yet: they start with the first visit to Train
         idle_origins = rss_by_origin(server.pid)
         print_breakdown("where (b) - (a) goes", idle_origins, rss_by_origin(bare_pid))
         if args.sessions:
             train_once(browser, server.url).close()
             warm = settled_rss_mb(server.pid, 5)
             print(f"    after a first training (one-time costs):    {warm:7.1f} MB  ({warm - idle:+.1f})")
+            print_training_processes(server.pid, warm)
             warm_origins = rss_by_origin(server.pid)
             print_breakdown("where the one-time costs go", warm_origins, idle_origins)
             before = python_snapshot(server.pid, env) if args.trace else None
@@ -189,6 +218,7 @@ def main(argv=None) -> int:
             # sessions is the steadier estimate of what each one keeps.
             slope = statistics.linear_regression(range(len(series)), series).slope if len(series) > 1 else per
             print(f"    trend over the sessions (least squares):    {slope:7.2f} MB per session")
+            print_training_processes(server.pid, after)
             print_breakdown(f"where the {args.sessions} sessions' memory goes", rss_by_origin(server.pid), warm_origins)
             if args.trace:
                 print_python_growth(before, python_snapshot(server.pid, env))

@@ -1,14 +1,16 @@
-"""Trainings in child processes, so that a training never waits for the server's GIL.
+"""Trainings in a child process, so that a training never waits for the server's GIL.
 
 In the server's own process a training thread gives up the GIL at every tensor op and must win
 it back from the page threads that build charts for everyone else: with 30 sessions polling,
 a fused run of 8 that takes 2.8 s alone took 10-20 s. A child process has an interpreter of its
 own, so it trains at the speed of a core; it runs at a lower priority (NICE), so the pages
-still answer first, and it uses the CPU the pages leave.
+still answer first, and it uses the CPU the pages leave. One child holds `count` lanes, a
+thread each, training side by side: they share one copy of torch and of the dataset (a second
+child would cost another ~330 MB), and between tensor ops they hold the GIL only for moments.
 
-    pool = TrainingProcesses(count=1, threads=1)
-    pool.start()                       # optional: spawn now (torch's import takes ~3 s), not at the first run
-    results = pool.train(configs, data, on_epoch=..., on_progress=..., should_stop=...)
+    pool = TrainingProcesses(count=2, threads=1)
+    pool.start(data)                   # optional: start the child now and give it the dataset
+    results = pool.train(configs, *data, on_epoch=..., on_progress=..., should_stop=...)
 
 `train` has the queue's runner signature (model.service.jobs): callbacks take the model's index
 first. One config trains with model.lesson.train.train, several with model.lesson.fused; the
@@ -42,119 +44,143 @@ class TrainingProcessDied(RuntimeError):
 
 
 class TrainingProcesses:
-    """Up to `count` child processes, each training one run or one fused group at a time with
-    `threads` torch threads. A child that dies is replaced at the next training."""
+    """A child process with `count` lanes, each training one run or one fused group at a time
+    with `threads` torch threads. A child that dies is replaced at the next training."""
 
     def __init__(self, count: int = 1, threads: int = 1):
         self.count, self.threads = max(1, count), max(1, threads)
         self._lock = threading.Lock()
-        self._idle: list[_Child] = []
-        self._started = 0
+        self._child: _Child | None = None
+        self._idle: list[_Lane] = []
 
     def start(self, data: Sequence | None = None) -> None:
-        """Start the children now (they import torch in the background, ~3 s) and send them `data`
+        """Start the child now (it imports torch in the background, ~3 s) and send it `data`
         (the four tensors trainings will use, ~50 MB), so that the first training waits for neither."""
         with self._lock:
-            while self._started < self.count:
-                self._idle.append(_Child(self.threads, data))
-                self._started += 1
+            if self._child is None:
+                self._replace_child(data)
 
     def train(self, configs: Sequence, train_images, train_labels, test_images, test_labels,
               on_epoch: Callable[[int, dict], None] | None = None,
               on_progress: Callable[[int, Any], None] | None = None,
               should_stop: Callable[[int], bool] | None = None) -> list:
-        """Train `configs` (one, or a group model.lesson.fused can train together) in a child;
+        """Train `configs` (one, or a group model.lesson.fused can train together) in the child;
         a list of TrainResult in their order. An error raised in the child is raised here."""
-        child = self._take()
+        lane = self._take()
         try:
-            return child.train(list(configs), (train_images, train_labels, test_images, test_labels),
-                               on_epoch, on_progress, should_stop)
+            return lane.train(list(configs), (train_images, train_labels, test_images, test_labels),
+                              on_epoch, on_progress, should_stop)
         finally:
-            self._give_back(child)
+            with self._lock:
+                if lane.child is self._child:
+                    self._idle.append(lane)
 
     def close(self) -> None:
-        """End the idle children (busy ones end when their training does and they are given back)."""
+        """End the child (a training still running in it fails)."""
         with self._lock:
-            children, self._idle = self._idle, []
-            self.count = 0
-        for child in children:
+            child, self._child, self._idle = self._child, None, []
+        if child is not None:
             child.close()
 
-    def _take(self) -> "_Child":
+    def _take(self) -> "_Lane":
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-            self._started += 1
-        return _Child(self.threads)
+            if self._child is None or not self._child.alive():
+                self._replace_child(None)
+            if not self._idle:  # more trainings at once than lanes: the caller's bug
+                raise RuntimeError(f"all {self.count} training lanes are busy")
+            return self._idle.pop()
 
-    def _give_back(self, child: "_Child") -> None:
-        with self._lock:
-            if child.alive() and len(self._idle) < self.count:
-                self._idle.append(child)
-                return
-            self._started -= 1
-        child.close()
+    def _replace_child(self, data: Sequence | None) -> None:
+        # Called with the lock held. Trainings in a dead child's lanes fail on their own.
+        self._child = _Child(self.count, self.threads, data)
+        self._idle = list(self._child.lanes)
 
 
 class _Child:
-    """One child process (`python -m model.service.workers`) and the server's end of its
-    connection: a Unix socket that only a holder of the random key may join."""
+    """The child process (`python -m model.service.workers`): one connection per lane, over
+    Unix sockets that only a holder of the random key may join."""
 
-    def __init__(self, threads: int, data: Sequence | None = None):
+    def __init__(self, lanes: int, threads: int, data: Sequence | None):
         key = secrets.token_bytes(32)
         self._listener = Listener(family="AF_UNIX", authkey=key)
         # A child of its own, not multiprocessing's spawn: that would run the server's main module again.
         self.process = subprocess.Popen([sys.executable, "-m", "model.service.workers", self._listener.address,
-                                         str(threads)], stdin=subprocess.PIPE)
+                                         str(threads), str(lanes)], stdin=subprocess.PIPE)
         self.process.stdin.write(key.hex().encode())  # not in argv, which any local user can read
         self.process.stdin.close()
-        self._connection = None
+        self._connections: list = []
+        self._accepting = threading.Lock()
+        self.lanes = [_Lane(self, i) for i in range(lanes)]
         self.data: Sequence | None = None  # what the child holds, to send the dataset once
-        self._sending = threading.Thread(target=self._send_data, args=(data,), daemon=True) if data else None
-        if self._sending:
-            self._sending.start()  # beside the server, while the child imports torch
+        self.data_version = 0  # how many times it was sent: a lane's training waits for its version
+        self.data_lock = threading.Lock()
+        if data is not None:  # beside the server, while the child imports torch
+            threading.Thread(target=self.lanes[0].send_data, args=(data,), daemon=True).start()
 
-    @property
-    def connection(self):
-        if self._connection is None:  # the child connects as soon as it runs, before importing torch
-            self._connection = self._listener.accept()
-            self._listener.close()
-        return self._connection
+    def connection(self, index: int):
+        """Lane `index`'s connection. The child makes them all before it reads any, so all are
+        accepted at once: a lane sending the dataset on the first would otherwise fill its socket
+        while the child still waits for the second to be accepted."""
+        with self._accepting:
+            if not self._connections:
+                self._connections = [self._listener.accept() for _ in self.lanes]
+                self._listener.close()
+            return self._connections[index]
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def close(self) -> None:
-        try:
-            self.connection.send(("exit",))
-        except OSError:
-            pass
+        for lane in self.lanes:
+            try:
+                lane.connection.send(("exit",))
+            except OSError:
+                pass
         try:
             self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.connection.close()
+        for connection in self._connections:
+            connection.close()
 
-    def _send_data(self, data: Sequence) -> None:
-        try:
-            self.connection.send(("data", tuple(t.numpy() for t in data)))
-            self.data = data
-        except OSError:  # the child is gone: its next training says so
-            pass
+    def died(self) -> TrainingProcessDied:
+        self.process.kill()
+        log.error("the training process ended in the middle of a training (exit code %s)", self.process.wait())
+        return TrainingProcessDied(Message(
+            "workers.died", "The training process stopped unexpectedly (the server may have run out of memory). "
+            "Press Start again; if it repeats, try fewer epochs or a larger batch size."))
+
+
+class _Lane:
+    """One lane of the child: trains one run or group at a time over its own connection."""
+
+    def __init__(self, child: _Child, index: int):
+        self.child, self.index = child, index
+
+    @property
+    def connection(self):
+        return self.child.connection(self.index)
+
+    def send_data(self, data: Sequence) -> int:
+        """Send `data` unless the child holds it already; the version the child gives it."""
+        child = self.child
+        with child.data_lock:
+            if child.data is not None and all(a is b for a, b in zip(child.data, data)):
+                return child.data_version
+            try:
+                self.connection.send(("data", child.data_version + 1, tuple(t.numpy() for t in data)))
+                child.data, child.data_version = data, child.data_version + 1
+            except OSError:  # the child is gone: the training says so
+                pass
+            return child.data_version
 
     def train(self, configs, data, on_epoch, on_progress, should_stop) -> list:
         import torch
 
         stopped: set[int] = set()
-        if self._sending is not None:
-            self._sending.join()
-            self._sending = None
         try:
-            if self.data is None or not all(a is b for a, b in zip(self.data, data)):
-                self.connection.send(("data", tuple(t.numpy() for t in data)))
-                self.data = data
-            self.connection.send(("train", configs))
+            self.connection.send(("train", configs, self.send_data(data)))
             weights: dict[int, Any] = {}
             asked = 0.0
             while True:
@@ -180,11 +206,7 @@ class _Child:
                             stopped.add(k)
                             self.connection.send(("stop", k))
         except (EOFError, OSError):
-            self.process.kill()
-            log.error("the training process ended in the middle of a training (exit code %s)", self.process.wait())
-            raise TrainingProcessDied(Message(
-                "workers.died", "The training process stopped unexpectedly (the server may have run out of memory). "
-                "Press Start again; if it repeats, try fewer epochs or a larger batch size.")) from None
+            raise self.child.died() from None
 
 
 def _result(config, state: dict, torch):
@@ -196,34 +218,46 @@ def _result(config, state: dict, torch):
 
 # --- in the child ---------------------------------------------------------------------------
 
-def serve(connection, threads: int) -> None:
-    """A child's life: take the dataset and trainings from the connection until told to exit
-    or the server is gone (its end closes)."""
-    os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch's import: no larger thread pool first
-    try:
-        os.nice(NICE)
-    except OSError:  # not allowed here: train at the server's priority
-        pass
-    data, torch = None, None
+class _Shared:
+    """What the child's lanes share: the dataset, whichever lane it came on, and their thread count."""
+
+    def __init__(self, threads: int):
+        self.threads, self.data, self.version = threads, None, 0
+        self.arrived = threading.Condition()
+
+    def put(self, version: int, data: tuple) -> None:
+        with self.arrived:
+            self.data, self.version = data, version
+            self.arrived.notify_all()
+
+    def get(self, version: int) -> tuple:
+        """The dataset of `version` or later: another lane may still be reading it off its socket."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: self.version >= version)
+            return self.data
+
+
+def serve(connection, shared: _Shared) -> None:
+    """A lane's life: take the dataset and trainings from its connection until told to exit or
+    the server is gone (its end closes)."""
+    import torch
+
+    torch.set_num_threads(shared.threads)  # OpenMP's count is per calling thread: this lane's
     while True:
         try:
             message = connection.recv()
         except (EOFError, OSError):
             return
-        if torch is None:  # after the first message: the dataset the server sends at once comes in first
-            import torch
-
-            torch.set_num_threads(threads)
         if message[0] == "exit":
             return
         if message[0] == "data":
-            data = tuple(torch.from_numpy(array) for array in message[1])
+            shared.put(message[1], tuple(torch.from_numpy(array) for array in message[2]))
             continue
         if message[0] != "train":
             continue  # a stop for a training that has already ended
         outbox = _Outbox(connection)
         try:
-            ending = ("done", _train(message[1], data, connection, outbox))
+            ending = ("done", _train(message[1], shared.get(message[2]), connection, outbox))
         except (EOFError, OSError):  # the server is gone
             return
         except Exception as error:  # noqa: BLE001 - the server's side raises it, the page says it
@@ -323,10 +357,22 @@ def _train(configs, data, connection, outbox: _Outbox) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    address, threads = (argv or sys.argv[1:])[:2]
+    address, threads, lanes = (argv or sys.argv[1:])[:3]
     key = bytes.fromhex(sys.stdin.read().strip())
-    with Client(address, family="AF_UNIX", authkey=key) as connection:
-        serve(connection, int(threads))
+    connections = [Client(address, family="AF_UNIX", authkey=key) for _ in range(int(lanes))]
+    os.environ["OMP_NUM_THREADS"] = threads  # before torch's import: no larger thread pool first
+    try:
+        os.nice(NICE)
+    except OSError:  # not allowed here: train at the server's priority
+        pass
+    import torch  # noqa: F401 - after connecting: the dataset, sent at once, waits in the socket meanwhile
+
+    shared = _Shared(int(threads))
+    lanes = [threading.Thread(target=serve, args=(connection, shared)) for connection in connections]
+    for lane in lanes:
+        lane.start()
+    for lane in lanes:
+        lane.join()
 
 
 if __name__ == "__main__":

@@ -79,8 +79,10 @@ def test_every_environment_variable_is_read():
     assert settings.limits.min_batch_size == Limits().min_batch_size
     assert settings.abandon_seconds == 6.0 and settings.max_waiting == 40  # a hosted server's defaults
     tuned = load_settings({"SOFTMAX_STUDIO_HOSTED": "1", "SOFTMAX_STUDIO_MAX_QUEUE": "5",
-                           "SOFTMAX_STUDIO_ABANDON_SECONDS": "20", "SOFTMAX_STUDIO_FUSE": "3"})
-    assert (tuned.max_waiting, tuned.abandon_seconds, tuned.max_fused) == (5, 20, 3)
+                           "SOFTMAX_STUDIO_ABANDON_SECONDS": "20", "SOFTMAX_STUDIO_FUSE": "3",
+                           "SOFTMAX_STUDIO_TRAININGS_PER_PROCESS": "2"})
+    assert (tuned.max_waiting, tuned.abandon_seconds, tuned.max_fused, tuned.trainings_per_process) == (5, 20, 3, 2)
+    assert load_settings({}).trainings_per_process == 1
     assert load_settings({"SOFTMAX_STUDIO_HOSTED": "1", "SOFTMAX_STUDIO_ABANDON_SECONDS": "0"}).abandon_seconds is None
     assert load_settings({}).abandon_seconds is None  # locally the one user's trainings are never abandoned
 

@@ -78,7 +78,7 @@ def test_an_error_in_the_child_is_raised_here_with_its_message(pool, small):
 def test_a_child_killed_mid_training_fails_that_training_and_the_next_one_works(small):
     processes = TrainingProcesses(count=1, threads=1)
     processes.start()
-    child = processes._child
+    [child] = processes.children
     killed = []
 
     def kill_once(k):
@@ -97,19 +97,24 @@ def test_a_child_killed_mid_training_fails_that_training_and_the_next_one_works(
         processes.close()
 
 
-def test_a_child_ends_when_the_server_side_of_its_connections_close():
-    processes = TrainingProcesses(count=2, threads=1)
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_the_children_end_when_the_server_side_of_their_connections_close(lanes):
+    processes = TrainingProcesses(count=2, threads=1, lanes=lanes)
     processes.start()
-    child = processes._child
-    for lane in child.lanes:
-        lane.connection.close()  # as when the server process dies
-    child.process.wait(timeout=30)
-    assert child.process.returncode == 0
+    children = processes.children
+    assert len(children) == 2 // lanes
+    for child in children:
+        for lane in child.lanes:
+            lane.connection.close()  # as when the server process dies
+    for child in children:
+        child.process.wait(timeout=30)
+        assert child.process.returncode == 0
 
 
-@pytest.mark.parametrize("data_at_start", [True, False])  # the dataset comes on one lane, both wait for it
-def test_two_lanes_of_one_child_train_side_by_side_with_the_numbers_of_training_here(small, data_at_start):
-    processes = TrainingProcesses(count=2, threads=1)
+# Two lanes in one child: the dataset comes on one lane and both wait for it.
+@pytest.mark.parametrize("lanes, data_at_start", [(1, True), (2, True), (2, False)])
+def test_two_trainings_at_once_give_the_numbers_of_training_here(small, lanes, data_at_start):
+    processes = TrainingProcesses(count=2, threads=1, lanes=lanes)
     processes.start(small if data_at_start else None)
     try:
         groups = [CONFIGS[:2], CONFIGS[2:]]
@@ -124,7 +129,7 @@ def test_two_lanes_of_one_child_train_side_by_side_with_the_numbers_of_training_
             here = train_together(configs, *small) if len(configs) > 1 else [train(configs[0], *small)]
             for a, b in zip(there, here):
                 assert torch.allclose(a.weight, b.weight, atol=1e-6)
-        assert len({lane.child for lane in processes._idle}) == 1  # one process, two lanes
+        assert len(processes.children) == 2 // lanes
     finally:
         processes.close()
 
@@ -143,7 +148,7 @@ def test_the_queue_trains_its_jobs_in_the_children(pool, small):
 def test_a_queued_job_whose_child_dies_fails_with_a_message_that_says_what_to_do(small, train_data, test_data):
     processes = TrainingProcesses(count=1, threads=1)
     processes.start()
-    child = processes._child
+    [child] = processes.children
     queue = TrainingQueue(max_running=1, processes=processes)
     try:
         job = queue.submit(preset("lesson", epochs=20), (*train_data, *test_data), owner="a")

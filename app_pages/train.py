@@ -236,13 +236,19 @@ def start_sweep(config: TrainConfig, name: str, values: list) -> None:
     st.session_state.pop("start_error", None)
 
 
-@st.fragment(run_every=0.5)
-def sweep_live(jobs: list, name: str, lang: str) -> None:
+def redrawn(view, *args) -> None:
+    """`view(*args, every)` as a fragment that redraws itself every `every` seconds (fewer times
+    a second as more people train, resources.redraw_seconds)."""
+    every = resources.redraw_seconds()
+    st.fragment(view, run_every=every)(*args, every)
+
+
+def sweep_live(jobs: list, name: str, lang: str, every: float) -> None:
     """Every value's curves overlaid as they learn."""
     for job in jobs:
         job.touch()
-    if all(job.finished for job in jobs):
-        st.rerun()  # the whole page: the runs are saved and overlaid
+    if all(job.finished for job in jobs) or resources.redraw_seconds() != every:
+        st.rerun()  # the whole page: the runs are saved and overlaid, or it redraws at the new pace
     snaps = [job.snapshot() for job in jobs]
     if snaps[0].status is Status.QUEUED:
         st.info(t("train.live.queued", position=snaps[0].position), icon=":material/hourglass_top:")
@@ -258,13 +264,12 @@ def sweep_live(jobs: list, name: str, lang: str) -> None:
     st.caption(t("train.sweep.live_caption"))
 
 
-@st.fragment(run_every=0.5)
-def live(job) -> None:
-    """Polls the running job twice a second; the script itself never blocks on training."""
+def live(job, every: float) -> None:
+    """Polls the running job every `every` seconds; the script itself never blocks on training."""
     job.touch()  # this page is still open: the queue must not take the job for abandoned
     snap = job.snapshot()
-    if snap.status in FINISHED:
-        st.rerun()  # the whole page: the run is saved and its results drawn
+    if snap.status in FINISHED or resources.redraw_seconds() != every:
+        st.rerun()  # the whole page: the run is saved and its results drawn, or it redraws at the new pace
     if snap.status is Status.QUEUED:
         st.info(t("train.live.queued", position=snap.position), icon=":material/hourglass_top:")
         return
@@ -352,11 +357,11 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
         st.error(st.session_state.start_error)  # the queue's or the config's own words
     if sweep:
         c2.caption(t("train.sweep.running", count=len(sweep)))
-        sweep_live(sweep, slot["sweep_setting"], lang)
+        redrawn(sweep_live, sweep, slot["sweep_setting"], lang)
     elif active:
         c2.caption(t("train.controls.running", impl=t(f"train.setup.options.impl.{job.config.impl}"), epochs=job.config.epochs,
                      lr=job.config.lr, batch_size=job.config.batch_size))
-        live(job)
+        redrawn(live, job)
     else:
         c2.caption(t("train.controls.idle"))
         sweep_setup(config, lang)

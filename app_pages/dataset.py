@@ -44,12 +44,12 @@ def browser(data: dict):
         st.info(t("dataset.browser.none_left"))
         return
     st.caption(t("dataset.browser.shown", count=len(chosen), total=len(pool), split=t(f"dataset.browser.{split}"), where=where))
-    pictures.image_grid([pictures.dataset_png(split, int(i)) for i in chosen], [f"{layout.class_name(labels[i])} #{i}" for i in chosen])
+    pictures.image_grid([images[i] for i in chosen], [f"{layout.class_name(labels[i])} #{i}" for i in chosen])
 
 
 def class_means() -> None:
     st.subheader(t("dataset.means.title"))
-    pictures.image_grid(pictures.class_mean_pngs("train"), [layout.class_name(k) for k in range(10)])
+    pictures.image_grid(pictures.class_mean_pictures("train"), [layout.class_name(k) for k in range(10)])
     st.caption(t("dataset.means.caption"))
 
 

@@ -353,7 +353,7 @@ def test_image(classifier, have_dataset: bool) -> None:
             st.session_state.test_index = int(np.random.default_rng().integers(len(images)))
         index = st.session_state.test_index
         image28 = images[index]
-        st.image(pictures.enlarge(image28, 8), width=224,
+        st.image(pictures.cached_png(image28), width=224, output_format="PNG",  # enlarged crisp by the page's CSS
                  caption=t("predict.test_image.caption", index=index, what=layout.class_name(labels[index], article=True)))
         st.caption(t("predict.test_image.as_they_are"))
     from model.files.predict import predict_dataset_image

@@ -26,8 +26,10 @@ def class_name(label: int, article: bool = False, lang: str | None = None) -> st
     return a_or_an(CLASSES[int(label)]) if article else CLASSES[int(label)]
 
 
+# Pictures are sent small (ui.pictures) and enlarged here without smoothing: pixels stay squares.
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 3rem;}
+[data-testid="stImage"] img {image-rendering: pixelated;}
 </style>"""
 
 

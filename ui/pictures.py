@@ -14,12 +14,6 @@ import streamlit as st
 from ui.resources import class_means, dataset_split
 
 
-@functools.lru_cache(maxsize=8192)
-def dataset_png(split: str, index: int, scale: int = 4) -> bytes:
-    """One dataset image, enlarged, as PNG bytes: encoded once per process, not on every redraw."""
-    return png(enlarge(dataset_split(split)[0][index], scale))
-
-
 def png(image: np.ndarray) -> bytes:
     from PIL import Image
 
@@ -28,34 +22,35 @@ def png(image: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def image_grid(images, captions, width: int = 100, scale: int = 4) -> None:
-    """Small images in rows that wrap, `width` px each, crisp (enlarged without smoothing), one
-    caption each: as many per row as the screen holds (10 on a desktop, 3 on a phone), where
-    st.columns would stack a phone's columns one per row. An image is an array (enlarged here)
-    or PNG bytes (shown as they are)."""
+def image_grid(images, captions, width: int | None = None, scale: int = 4) -> None:
+    """Small images in rows that wrap, one caption each: as many per row as the screen holds (10
+    on a desktop, 3 on a phone), where st.columns would stack a phone's columns one per row.
+    Each is sent at its own size and shown `scale` times larger (or `width` px wide), enlarged by
+    the browser without smoothing (the page's CSS, ui.layout): a 28x28 PNG is a sixteenth of
+    the pixels to encode and send at every redraw of a class's trainings. Said to be PNG, or
+    Streamlit takes one without alpha for a JPEG and re-encodes it on every run."""
     with st.container(horizontal=True, gap="small"):
         for image, caption in zip(images, captions):
-            picture = image if isinstance(image, bytes) else enlarged_png(np.asarray(image), scale)
-            st.image(picture, caption=caption, width=width)
+            image = np.asarray(image)
+            st.image(cached_png(image), caption=caption, width=width or image.shape[1] * scale, output_format="PNG")
 
 
 _PNGS: OrderedDict[tuple, bytes] = OrderedDict()  # the latest pictures' PNGs, shared by every session
 _PNGS_LOCK = threading.Lock()
 
 
-def enlarged_png(image: np.ndarray, scale: int) -> bytes:
-    """enlarge() as PNG bytes, remembered by content: a class polling a training's templates
-    twice a second, or reopening its results, encodes each picture once (encoding was a fifth
-    of the Train page's time)."""
-    key = (image.shape, image.dtype.str, scale, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+def cached_png(image: np.ndarray) -> bytes:
+    """png(image), remembered by content: a class polling a training's templates, or reopening
+    its results, encodes each picture once."""
+    key = (image.shape, image.dtype.str, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
     with _PNGS_LOCK:
         if key in _PNGS:
             _PNGS.move_to_end(key)
             return _PNGS[key]
-    encoded = png(enlarge(image, scale))
+    encoded = png(image)
     with _PNGS_LOCK:
         _PNGS[key] = encoded
-        while len(_PNGS) > 2000:  # ~4 KB each: at most ~8 MB
+        while len(_PNGS) > 4000:  # ~0.5-3 KB each: a few MB
             _PNGS.popitem(last=False)
     return encoded
 
@@ -78,6 +73,6 @@ def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def class_mean_pngs(split: str) -> list[bytes]:
-    return [png(enlarge(np.rint(m).astype(np.uint8), 4)) for m in class_means(split)]
+def class_mean_pictures(split: str) -> list[np.ndarray]:
+    """The average image of each class, as uint8 pictures."""
+    return list(np.rint(class_means(split)).astype(np.uint8))

@@ -55,6 +55,24 @@ def rss_by_origin(pid: int) -> dict[str, float]:
     return sizes
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started (the server's training process among them)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def settled_rss_mb(pid: int, quiet: float = 3.0, timeout: float = 60.0) -> float:
     """RSS once it has stayed within 2 MB for `quiet` seconds (background work such as the
     app's warm-up training has finished), or after `timeout` seconds."""

@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.appserver import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from bench.appserver import CHROMIUM, CHROMIUM_ARGS, child_pids, cpu_seconds, streamlit_server
 from bench.streamlit_client import StreamlitClient
 
 from model.service.settings import load_settings
@@ -335,6 +335,12 @@ async def predict_meanwhile(session: Session, user, others_started: Gate, traini
         session.errors.append(f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}{user.evidence}")
 
 
+async def sample_cpu(server_cpu, samples: list, every: float = 0.25) -> None:
+    while True:
+        samples.append((time.perf_counter(), server_cpu()))
+        await asyncio.sleep(every)
+
+
 async def warm_up(url: str, seconds: float) -> None:
     """The teacher opens the Train link before sharing it: the server's one-time imports and its
     training processes start then, not while the class presses Start."""
@@ -385,17 +391,20 @@ def summary(values: list[float]) -> str:
 
 @contextmanager
 def target(url: str | None):
-    """(url, a function giving (log path, log text), or None where the log is not visible)."""
+    """(url, a function giving (log path, log text), a function giving the CPU seconds the server's
+    pages and its trainings have used); the functions give None where the server is not visible."""
     if url:
         print(f"target: {url} (its settings and log are not visible from here)")
-        yield url.rstrip("/"), lambda: None
+        yield url.rstrip("/"), lambda: None, lambda: None
         return
     env = {"SOFTMAX_STUDIO_HOSTED": "1"}
     settings = load_settings({**os.environ, **env})
     print(f"target: a server started here; max {settings.max_concurrent_trainings} trainings at once, "
           f"{settings.torch_threads()} torch thread(s) each")
     with streamlit_server(env) as server:
-        yield server.url, lambda: (server.log, server.log.read_text(errors="replace"))
+        def cpu():
+            return cpu_seconds(server.pid), sum(map(cpu_seconds, child_pids(server.pid)))
+        yield server.url, lambda: (server.log, server.log.read_text(errors="replace")), cpu
 
 
 async def main_async(args) -> int:
@@ -415,11 +424,13 @@ async def main_async(args) -> int:
         await asyncio.gather(*(visit(s, make_user(s), args, gates) for s in sessions),
                              *(predict_meanwhile(s, make_user(s), gates[1], trainings_done) for s in predictors),
                              done_when_trained())
-    with target(args.url) as (url, read_log):
+    with target(args.url) as (url, read_log, server_cpu):
         if args.warm:
             await warm_up(url, args.warm)
         abandoned = await abandon_phase(url, args.abandon) if args.abandon else 0
-        started = time.perf_counter()
+        started, cpu_before, own_before = time.perf_counter(), server_cpu(), sum(os.times()[:2])
+        samples = []  # (time, server CPU seconds): what the pages and the trainings used while the class trained
+        sampler = asyncio.create_task(sample_cpu(server_cpu, samples)) if cpu_before is not None else None
         if args.driver == "websocket":
             await everyone(lambda s: SocketUser(s, url))
         else:
@@ -428,9 +439,23 @@ async def main_async(args) -> int:
                 await everyone(lambda s: BrowserUser(s, browser, url))
                 await browser.close()
         took = time.perf_counter() - started
+        cpu_after, own = server_cpu(), sum(os.times()[:2]) - own_before
+        if sampler is not None:
+            sampler.cancel()
         log = read_log()
 
     print(f"all sessions done in {took:.1f} s; load average now {os.getloadavg()[0]:.1f}")
+    if cpu_before is not None:  # where the machine's CPU went meanwhile (2 CPUs give 2 s each second)
+        print(f"CPU seconds meanwhile: the server's pages {cpu_after[0] - cpu_before[0]:.1f}, its trainings "
+              f"{cpu_after[1] - cpu_before[1]:.1f}, this load generator {own:.1f} (real users' browsers run elsewhere)")
+        first = min((s.started_at for s in sessions if s.started_at), default=None)
+        last = max((s.results_at for s in sessions if s.results_at), default=None)
+        window = [(at, cpu) for at, cpu in samples if first is not None and last is not None and first <= at <= last]
+        if len(window) > 1:
+            (t0, c0), (t1, c1) = window[0], window[-1]
+            print(f"  from the first Start to the last results ({t1 - t0:.1f} s): the pages {c1[0] - c0[0]:.1f} CPU s "
+                  f"({(c1[0] - c0[0]) / (t1 - t0):.2f} cores), the trainings {c1[1] - c0[1]:.1f} CPU s "
+                  f"({(c1[1] - c0[1]) / (t1 - t0):.2f} cores)")
     print("\nlatencies (seconds, every session together):")
     actions = {}
     for s in sessions + predictors:

@@ -37,7 +37,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.appserver import chromium, has_torch, rss_by_origin, rss_mb, settled_rss_mb, streamlit_server
+from bench.appserver import child_pids, chromium, has_torch, rss_by_origin, rss_mb, settled_rss_mb, streamlit_server
 
 NO_TRITON = '''
 import importlib.abc, sys
@@ -135,15 +135,8 @@ def open_idle_session(browser, url: str, server_pid: int):
 
 def training_processes(server_pid: int) -> list[int]:
     """The server's child training processes (model.service.workers)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[1]) == server_pid and b"model.service.workers" in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return pids
+    return [pid for pid in child_pids(server_pid)
+            if b"model.service.workers" in Path(f"/proc/{pid}/cmdline").read_bytes()]
 
 
 def private_mb(pid: int) -> float:

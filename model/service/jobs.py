@@ -395,6 +395,7 @@ class TrainingQueue:
                     self._drop_abandoned()
                     group += self._take_mates(group[0])
             self._limit_threads()
+            log.info("training %d job(s) together: %s", len(group), ", ".join(j.id for j in group))
             if self._processes is not None and group[0].pace is None:
                 results = self._processes.train([j.config for j in group], *group[0]._data, **self._callbacks(group))
             elif len(group) == 1:

@@ -400,6 +400,7 @@ def test_a_hosted_session_is_told_when_its_oldest_run_is_removed(dataset_availab
 def test_a_visitor_over_the_queue_limit_is_told_to_try_again(dataset_available, monkeypatch):
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_QUEUE", "1")
+    monkeypatch.setenv("SOFTMAX_STUDIO_FUSE", "1")  # the second Start may not join the first one's group
     resources.settings_from_env.clear()
     resources.training_queue.clear()
     try:

@@ -71,11 +71,11 @@ def teach_one_step(classifier: LinearClassifier, image28: np.ndarray, key: str =
                   delta=t("lesson.teach.p_delta", before=step.before[step.label]))
         st.markdown(t("lesson.teach.gradient"))
         limit = float(np.percentile(np.abs(step.weight_gradient), 99.5)) or None
-        pictures.image_grid([pictures.diverging(g, limit) for g in step.weight_gradient], names, scale=3)
+        pictures.image_grid([pictures.diverging(g, limit) for g in step.weight_gradient], names, width=84)
         st.markdown(t("lesson.teach.templates"))
         templates = step.classifier.templates()
         limit = float(np.percentile(np.abs(templates), 99)) or None
-        pictures.image_grid([pictures.diverging(w, limit) for w in templates], names, scale=3)
+        pictures.image_grid([pictures.diverging(w, limit) for w in templates], names, width=84)
     elif len(state["models"]) > 1:
         st.caption(t("lesson.teach.steps_taken", steps=len(state["models"]) - 1))
     return state["models"][-1]

@@ -23,7 +23,7 @@ def grid_app():
 
     from ui import pictures
 
-    pictures.image_grid([np.full((28, 28), k * 20, dtype=np.uint8) for k in range(3)], ["a", "b", "c"], scale=3)
+    pictures.image_grid([np.full((28, 28), k * 20, dtype=np.uint8) for k in range(3)], ["a", "b", "c"])
 
 
 def test_the_grid_sends_every_picture_as_a_png_with_its_caption():

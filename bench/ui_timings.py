@@ -5,8 +5,9 @@
 1. Server time of one full script run per page once the data is cached (AppTest, median of 5).
 2. In Chromium against `streamlit run app.py`, the server warm (each page opened once before):
    opening each page in a new tab, from navigation until everything is drawn (the script done,
-   every image loaded, every chart drawn; median of 5), and a full rerun of each page (the 'r'
-   key) from keypress until the script has finished and the page is drawn (median of 5).
+   every image loaded, every chart drawn; median of 5), in an open tab from a click on a page's
+   link on Home until it is drawn (median of 5), and a full rerun of each page (the 'r' key)
+   from keypress until the script has finished and the page is drawn (median of 5).
 3. Stop: the job itself (stop() -> finished), and in Chromium from the click on Stop to the
    stopped run's results on screen.
 """
@@ -87,6 +88,20 @@ def open_ms(browser, url: str, path: str, ready: str) -> float:
     return 1000 * took
 
 
+def navigate_ms(page, url: str, path: str, ready: str) -> float:
+    """In an open tab on Home, a click on the page's link in the navigation: from the click until
+    the page is completely drawn (the app is loaded already, as when a learner moves on)."""
+    page.goto(url)
+    page.get_by_text(PAGES[""]).first.wait_for(timeout=60_000)
+    page.wait_for_function(DRAWN, timeout=60_000, polling=50)
+    started = time.perf_counter()
+    page.locator(f"[data-testid=stTopNavLink][href$='/{path}'], [data-testid=stSidebarNavLink][href$='/{path}']").first.click()
+    page.get_by_text(ready).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(300)  # as open_ms: the script may still be sending elements below
+    page.wait_for_function(DRAWN, timeout=60_000, polling=50)
+    return 1000 * (time.perf_counter() - started)
+
+
 def browser_times() -> None:
     from bench.appserver import chromium, start_server, stop_server, temp_log, wait_until_idle
 
@@ -100,6 +115,10 @@ def browser_times() -> None:
                 print(f"browser, opening /{path} in a new tab until all is drawn: median {statistics.median(times):.0f} ms "
                       f"({', '.join(f'{t:.0f}' for t in times)})")
             page = browser.new_page(viewport=VIEWPORT)
+            for path, ready in list(PAGES.items())[1:]:
+                times = [navigate_ms(page, url, path, ready) for _ in range(5)]
+                print(f"browser, from Home to /{path} by its link until all is drawn: median {statistics.median(times):.0f} ms "
+                      f"({', '.join(f'{t:.0f}' for t in times)})")
             for path, ready in PAGES.items():
                 page.goto(f"{url}/{path}")
                 page.get_by_text(ready).first.wait_for(timeout=60_000)

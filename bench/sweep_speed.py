@@ -3,19 +3,22 @@ side in one process, on the real Fashion-MNIST: the lesson preset, 10 epochs.
 
     .venv/bin/python -m bench.sweep_speed [--models 8] [--threads 1] [--repeats 3]
 
-Prints the best-of-N seconds of one run alone, of the K models fused, of the K models one after
-another, the ratios, and each model's test accuracy fused and alone (they must agree).
+Prints the best-of-N seconds of one run alone (scratch, as the K models, and the app's default
+implementation), of the K models fused, of the K models one after another, the ratios, and each
+model's test accuracy fused and alone. They agree to rounding at small learning rates; from
+lr ~0.3 on, SGD amplifies rounding (one changed pixel moves lr 0.518's weights by 0.1).
 Target (issue 13): 8 learning rates in at most 2x the time of one run.
 """
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from model.lesson.config import preset
+from model.lesson.config import TrainConfig, preset
 from model.files.data import load_split
 from model.lesson.fused import train_together
 from model.lesson.train import train
@@ -43,19 +46,25 @@ def main(argv=None) -> int:
     train(preset("lesson", epochs=1), *data)  # warm: first-call set-up is nobody's cost here
 
     alone, _ = best_of(args.repeats, lambda: train(configs[len(configs) // 2], *data))
+    # The app's own single run: the lesson preset's default implementation, torch.nn + torch.optim.
+    middle = replace(configs[len(configs) // 2], impl=TrainConfig().impl)
+    train(replace(middle, epochs=1), *data)  # its first call imports torch.optim's compiler: nobody's cost here
+    default_alone, _ = best_of(args.repeats, lambda: train(middle, *data))
     fused, together = best_of(args.repeats, lambda: train_together(configs, *data))
     started = time.perf_counter()
     separate = [train(c, *data) for c in configs]
     one_by_one = time.perf_counter() - started
 
     print(f"lesson preset, 10 epochs, {args.threads} torch thread(s), best of {args.repeats}")
-    print(f"one run alone:            {alone:6.2f} s")
-    print(f"{args.models} models fused:          {fused:6.2f} s   {fused / alone:.2f}x one run   (target <= 2x)")
+    print(f"one run alone (scratch):  {alone:6.2f} s")
+    print(f"one run alone ({middle.impl}):  {default_alone:6.2f} s   (the app's default)")
+    print(f"{args.models} models fused:          {fused:6.2f} s   {fused / alone:.2f}x the scratch run, "
+          f"{fused / default_alone:.2f}x the {middle.impl} run   (target <= 2x)")
     print(f"{args.models} models one by one:     {one_by_one:6.2f} s   {one_by_one / alone:.2f}x one run (once)")
     print("test accuracy, fused vs alone:")
     for lr, f, s in zip(lrs, together, separate):
         print(f"  lr {lr:6.3f}: {f.test_acc:.4f} vs {s.test_acc:.4f}   max |dW| {float((f.weight - s.weight).abs().max()):.1e}")
-    return 0 if fused <= 2 * alone else 1
+    return 0 if fused <= 2 * min(alone, default_alone) else 1
 
 
 if __name__ == "__main__":

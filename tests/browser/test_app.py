@@ -215,7 +215,9 @@ def test_without_the_dataset_each_page_says_so_and_predict_still_works(browser, 
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(f"{url}/dataset")
         page.get_by_text("Fashion-MNIST is not on this server").wait_for(timeout=60_000)
-        assert page.get_by_role("button", name="Download Fashion-MNIST").count() == 1
+        download = page.get_by_role("button", name="Download Fashion-MNIST")
+        download.first.wait_for(timeout=30_000)  # drawn just after the text on a busy machine
+        assert download.count() == 1
         shot(page, "dataset-missing")
         page.goto(f"{url}/predict")
         page.get_by_text("Predict still works").wait_for(timeout=30_000)

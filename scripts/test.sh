@@ -9,7 +9,7 @@ need=()
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)  # Chinese class names
 if [ ${#need[@]} -gt 0 ]; then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-  $sudo apt-get update -q
+  $sudo apt-get update -q || echo "apt-get update failed; installing from the existing package lists"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need[@]}"
 fi
 scripts/setup.sh requirements-dev.txt

@@ -77,10 +77,25 @@ def chart_texts(fig) -> list[str]:
     return found
 
 
+def every_other_chart(history: list, lang: str) -> list:
+    """Every chart ui.figures draws but the curves, from small made-up numbers."""
+    import numpy as np
+
+    from ui import figures
+
+    rng = np.random.default_rng(0)
+    return [figures.epochs_figure(history, epochs=10),
+            figures.probability_figure(np.full(10, 0.1)),
+            figures.heatmap_figure(rng.normal(size=(28, 28))),
+            figures.confusion_figure(np.eye(10, dtype=int)),
+            figures.per_class_figure(np.full(10, 0.8)),
+            figures.class_counts_figure({"train": np.full(10, 6000), "test": np.full(10, 1000)}, lang),
+            figures.histogram_figure(np.arange(256), lang),
+            figures.pca_figure(rng.normal(size=(20, 2)), np.arange(20) % 10, np.arange(20), np.array([0.3, 0.2]), lang)]
+
+
 def test_every_chart_speaks_chinese(monkeypatch):
     import re
-
-    import numpy as np
 
     from tests.app_pages.conftest import KEPT_IN_CHINESE
     from ui import figures, i18n
@@ -89,17 +104,9 @@ def test_every_chart_speaks_chinese(monkeypatch):
     history = [{"epoch": 0, "train_loss": 0.6, "train_acc": 0.79, "test_acc": 0.81},
                {"epoch": 1, "train_loss": 0.5, "train_acc": 0.83, "test_acc": 0.82}]
     points = [{"x": 0.5, "train_loss": 0.7, "train_acc": 0.7}]
-    rng = np.random.default_rng(0)
     built = [figures.curves_figure([{"name": "运行一", "history": history, "points": points}]),
              figures.curves_figure([{"name": "甲", "history": history}, {"name": "乙", "history": history}]),
-             figures.epochs_figure(history, epochs=10),
-             figures.probability_figure(np.full(10, 0.1)),
-             figures.heatmap_figure(rng.normal(size=(28, 28))),
-             figures.confusion_figure(np.eye(10, dtype=int)),
-             figures.per_class_figure(np.full(10, 0.8)),
-             figures.class_counts_figure({"train": np.full(10, 6000), "test": np.full(10, 1000)}, "zh"),
-             figures.histogram_figure(np.arange(256), "zh"),
-             figures.pca_figure(rng.normal(size=(20, 2)), np.arange(20) % 10, np.arange(20), np.array([0.3, 0.2]), "zh")]
+             *every_other_chart(history, "zh")]
     for fig in built:
         texts = chart_texts(fig)
         assert any(re.search(r"[\u4e00-\u9fff]", text) for text in texts), texts
@@ -121,8 +128,6 @@ def test_the_chapters_chart_draws_the_three_series_per_epoch_as_train_ch3_does()
 
 
 def test_one_runs_curves_put_the_loss_left_and_the_accuracies_right_and_every_chart_shares_fonts_and_legend():
-    import numpy as np
-
     from ui import figures
 
     history = [{"epoch": 0, "train_loss": 0.6, "train_acc": 0.79, "test_acc": 0.81},
@@ -137,16 +142,7 @@ def test_one_runs_curves_put_the_loss_left_and_the_accuracies_right_and_every_ch
     assert list(titles) == ["Training loss", "Accuracy"]
     assert titles["Training loss"] == sum(axes.xaxis.domain) / 2 and titles["Accuracy"] == sum(axes.xaxis2.domain) / 2
 
-    rng = np.random.default_rng(0)
-    built = [curves,
-             figures.epochs_figure(history, epochs=10),
-             figures.probability_figure(np.full(10, 0.1)),
-             figures.heatmap_figure(rng.normal(size=(28, 28))),
-             figures.confusion_figure(np.eye(10, dtype=int)),
-             figures.per_class_figure(np.full(10, 0.8)),
-             figures.class_counts_figure({"train": np.full(10, 6000), "test": np.full(10, 1000)}, "en"),
-             figures.histogram_figure(np.arange(256), "en"),
-             figures.pca_figure(rng.normal(size=(20, 2)), np.arange(20) % 10, np.arange(20), np.array([0.3, 0.2]), "en")]
+    built = [curves, *every_other_chart(history, "en")]
     for fig in built:
         assert fig.layout.font.family == figures.FONTS
         legend = fig.layout.legend

@@ -3,7 +3,6 @@ report as they go, stop alone, and survive a child that dies."""
 import os
 import signal
 import threading
-import time
 
 import pytest
 import torch
@@ -13,6 +12,7 @@ from model.lesson.fused import train_together
 from model.lesson.train import train
 from model.service.jobs import Status, TrainingQueue
 from model.service.workers import TrainingProcessDied, TrainingProcesses
+from tests.model.service.test_jobs import wait_for
 
 CONFIGS = [preset("lesson", epochs=2, lr=0.05), preset("lesson", epochs=2, lr=0.2, weight_decay=1e-3),
            preset("lesson", epochs=2, lr=0.01, optimizer="adam", impl="scratch")]
@@ -152,18 +152,10 @@ def test_a_queued_job_whose_child_dies_fails_with_a_message_that_says_what_to_do
     queue = TrainingQueue(max_running=1, processes=processes)
     try:
         job = queue.submit(preset("lesson", epochs=20), (*train_data, *test_data), owner="a")
-        assert wait_until(lambda: job.snapshot().points)  # it trains in the child
+        assert wait_for(lambda: job.snapshot().points, timeout=60)  # it trains in the child
         os.kill(child.process.pid, signal.SIGKILL)
         assert job.wait(30) and job.status is Status.FAILED
         assert job.error.key == "workers.died" and "Press Start again" in job.error
     finally:
         processes.close()
 
-
-def wait_until(predicate, timeout: float = 60.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False

@@ -2,7 +2,6 @@
 blue-white-red, and grids of them in rows that wrap."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import threading
@@ -11,7 +10,7 @@ from collections import OrderedDict
 import numpy as np
 import streamlit as st
 
-from ui.resources import class_means, dataset_split
+from ui.resources import class_means
 
 
 def png(image: np.ndarray) -> bytes:

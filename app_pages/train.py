@@ -1,6 +1,7 @@
 """Train: set up a training, watch it learn live, then study the result and compare runs."""
 import json
 import math
+import time
 import uuid
 from dataclasses import asdict, fields, replace
 
@@ -247,8 +248,10 @@ def sweep_live(jobs: list, name: str, lang: str, every: float) -> None:
     """Every value's curves overlaid as they learn."""
     for job in jobs:
         job.touch()
-    if all(job.finished for job in jobs) or resources.redraw_seconds() != every:
-        st.rerun()  # the whole page: the runs are saved and overlaid, or it redraws at the new pace
+    deadline = time.monotonic() + every  # fused: they end together
+    if all(job.wait_if_ending(max(0.0, deadline - time.monotonic())) for job in jobs) \
+            or resources.redraw_seconds() > every:
+        st.rerun()  # the whole page: the runs are saved and overlaid, or it redraws at the slower pace
     snaps = [job.snapshot() for job in jobs]
     if snaps[0].status is Status.QUEUED:
         st.info(t("train.live.queued", position=snaps[0].position), icon=":material/hourglass_top:")
@@ -265,11 +268,13 @@ def sweep_live(jobs: list, name: str, lang: str, every: float) -> None:
 
 
 def live(job, every: float) -> None:
-    """Polls the running job every `every` seconds; the script itself never blocks on training."""
+    """Polls the running job every `every` seconds; the script blocks on training only for a job
+    about to end, at most until the next poll (Job.wait_if_ending)."""
     job.touch()  # this page is still open: the queue must not take the job for abandoned
+    job.wait_if_ending(every)
     snap = job.snapshot()
-    if snap.status in FINISHED or resources.redraw_seconds() != every:
-        st.rerun()  # the whole page: the run is saved and its results drawn, or it redraws at the new pace
+    if snap.status in FINISHED or resources.redraw_seconds() > every:
+        st.rerun()  # the whole page: the run is saved and its results drawn, or it redraws at the slower pace
     if snap.status is Status.QUEUED:
         st.info(t("train.live.queued", position=snap.position), icon=":material/hourglass_top:")
         return

@@ -120,7 +120,9 @@ def redraw_seconds() -> float:
     """How often a page watching a training redraws it: twice a second while a few train, less
     often as a class does. Each redraw costs the server ~20 ms, and 30 pages redrawing twice a
     second took a whole core of a 2-CPU server from the trainings they watched. Three steps
-    only: a page whose step changes reruns once to take the new one."""
+    only: a page whose step grows reruns once to take it. One whose step shrinks keeps its own
+    until its next run: as a class's trainings end, a rerun of every page still watching would
+    take the CPU from the trainings still running (Job.wait_if_ending shows each end on time)."""
     queue = training_queue()
     watched = queue.running + queue.waiting
     return 0.5 if watched <= 8 else 1.0 if watched <= 16 else 2.0

@@ -389,3 +389,41 @@ def test_a_sweep_of_settings_that_cant_share_minibatches_is_refused():
     with pytest.raises(ValueError, match="can't train together"):
         queue.submit_sweep([base, replace(base, batch_size=128)], ())
     assert queue.waiting == 0
+
+
+def paced_runner(fraction_per_second: float, release: threading.Event):
+    """A trainer whose progress grows at a steady rate; it ends once released (or on Stop)."""
+    def run(config, *data, on_epoch, on_progress, should_stop):
+        started = time.monotonic()
+        while not release.is_set() and not should_stop():
+            fraction = min((time.monotonic() - started) * fraction_per_second, 0.99)
+            on_progress(SimpleNamespace(epoch=1, fraction=fraction, train_loss=1.0, train_acc=0.5, weight=None))
+            time.sleep(0.01)
+        return SimpleNamespace(stopped=False, diverged=None, history=[])
+    return run
+
+
+def test_a_page_waits_for_a_job_about_to_end_and_not_for_one_far_from_it():
+    near, far = threading.Event(), threading.Event()
+    fast = TrainingQueue(max_running=1, runner=paced_runner(2.0, near)).submit(FakeConfig(), ())  # ~0.5 s in all
+    slow = TrainingQueue(max_running=1, runner=paced_runner(0.02, far)).submit(FakeConfig(), ())  # ~50 s in all
+    assert wait_for(lambda: fast.snapshot().fraction > 0.6 and slow.snapshot().fraction > 0)
+    threading.Timer(0.3, near.set).start()
+    began = time.monotonic()
+    assert fast.wait_if_ending(within=3.0)  # its end was due within 3 s: the page waited for it
+    assert 0.2 < time.monotonic() - began < 2.0
+    began = time.monotonic()
+    assert not slow.wait_if_ending(within=3.0)  # tens of seconds left: the page draws it at once
+    assert time.monotonic() - began < 0.1
+    far.set()
+    assert slow.wait(5) and slow.wait_if_ending(within=3.0)  # a finished job needs no wait
+
+
+def test_a_queued_job_is_not_waited_for():
+    release = threading.Event()
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release))
+    queue.submit(FakeConfig(), ())
+    queued = queue.submit(FakeConfig(), ())
+    began = time.monotonic()
+    assert not queued.wait_if_ending(within=3.0) and time.monotonic() - began < 0.1
+    release.set()

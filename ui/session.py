@@ -74,8 +74,8 @@ def _save_once(job) -> None:
     store = run_store()
     classifier = job.result.classifier()
     name = explain(name_of(classifier))  # named from its metadata, in the learner's language
-    try:
-        evaluation = resources.evaluate(classifier)  # its confusion matrix and mistakes, for the results
+    try:  # its confusion matrix and mistakes, for the results: from the training process if it sent them
+        evaluation = job.result.evaluation or resources.evaluate(classifier)
     except DatasetError:
         evaluation = None
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -42,6 +42,8 @@ class TrainResult:
     stopped: bool = False                # a stop request ended it early
     diverged: str | None = None          # a learner-facing reason when the loss blew up
     test_acc: float | None = None        # of the final weights (for a stopped run, past its last full epoch)
+    evaluation: Any = None               # model.lesson.analysis.Evaluation of the final weights on the test set,
+                                         # when the process that trained it computed one (model.service.workers)
 
     def classifier(self) -> LinearClassifier:
         meta = {"config": asdict(self.config), "history": self.history, "stopped": self.stopped,

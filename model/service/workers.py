@@ -343,6 +343,7 @@ class _Stops:
 
 
 def _train(configs, data, connection, outbox: _Outbox) -> list[dict]:
+    from model.lesson.analysis import evaluate
     from model.lesson.fused import train_together
     from model.lesson.train import train
 
@@ -366,8 +367,12 @@ def _train(configs, data, connection, outbox: _Outbox) -> list[dict]:
                          should_stop=lambda: should_stop(0))]
     else:
         results = train_together(configs, *data, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop)
+    # Each result's test-set evaluation too (for its results page): computed here it costs this
+    # niced process ~35 ms a model, not the server's pages, at the moment its learner waits.
+    test_images, test_labels = data[2].numpy(), data[3].numpy()
     return [{"weight": r.weight.numpy().copy(), "bias": r.bias.numpy().copy(), "normalization": r.normalization,
-             "history": r.history, "stopped": r.stopped, "diverged": r.diverged, "test_acc": r.test_acc}
+             "history": r.history, "stopped": r.stopped, "diverged": r.diverged, "test_acc": r.test_acc,
+             "evaluation": evaluate(r.classifier(), test_images, test_labels)}
             for r in results]
 
 

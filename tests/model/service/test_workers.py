@@ -4,6 +4,7 @@ import os
 import signal
 import threading
 
+import numpy as np
 import pytest
 import torch
 
@@ -39,6 +40,19 @@ def test_a_group_trained_in_a_child_matches_training_it_here(pool, small):
         assert torch.allclose(a.weight, b.weight, atol=1e-6) and torch.allclose(a.bias, b.bias, atol=1e-6)
         assert [h["train_loss"] for h in a.history] == pytest.approx([h["train_loss"] for h in b.history], rel=1e-6)
         assert a.test_acc == b.test_acc and a.config is not None and not a.stopped
+
+
+def test_each_result_from_a_child_carries_its_test_set_evaluation(pool, small):
+    """The results page takes it instead of evaluating on the server: it must be the one the server would compute."""
+    from model.lesson.analysis import evaluate
+
+    for result in pool.train(CONFIGS[:2], *small):
+        here = evaluate(result.classifier(), small[2].numpy(), small[3].numpy())
+        assert len(result.evaluation.labels) == 2000
+        assert np.array_equal(result.evaluation.predicted, here.predicted)
+        assert np.array_equal(result.evaluation.matrix, here.matrix)
+        assert np.allclose(result.evaluation.confidence, here.confidence, rtol=1e-12)
+        assert result.evaluation.accuracy == pytest.approx(result.test_acc, abs=1e-3)  # float32 in training: a tie may flip
 
 
 def test_one_config_trains_alone_in_the_child_and_reports_as_it_goes(pool, small):

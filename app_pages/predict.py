@@ -154,9 +154,12 @@ def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None
     name = layout.class_name(label)
     st.markdown(t("predict.why.title", name=name))
     c1, c2, c3 = st.columns([1, 1, 1.5], vertical_alignment="center")
-    c1.image(pictures.enlarge(image28, 6), caption=t("predict.why.input"), width="stretch")
-    c2.image(pictures.enlarge(pictures.diverging(classifier.templates()[label]), 6),
-             caption=t("predict.why.template", name=name), width="stretch")
+    # Sent at 28x28 and enlarged crisp by the page's CSS (ui.layout): Streamlit would encode a
+    # 168 px copy of each at every answer.
+    c1.image(pictures.cached_png(np.asarray(image28)), caption=t("predict.why.input"), width="stretch",
+             output_format="PNG")
+    c2.image(pictures.cached_png(pictures.diverging(classifier.templates()[label])),
+             caption=t("predict.why.template", name=name), width="stretch", output_format="PNG")
     c3.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
                     key="contributions")
     c3.caption(t("predict.why.heatmap"))

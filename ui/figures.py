@@ -96,7 +96,9 @@ def _panel_title(text: str, domain: list[float]) -> dict:
 def _line(x, y, name: str, color: str, mode: str = "lines+markers", dash: str | None = None, **extra) -> dict:
     """A scatter trace drawn as a line in `color` (and `dash`, when given)."""
     line = dict(color=color) if dash is None else dict(color=color, dash=dash)
-    return dict(type="scatter", x=x, y=y, mode=mode, name=name, line=line, **extra)
+    # As arrays: plotly validates and copies a list of floats one by one, an array at once.
+    return dict(type="scatter", x=np.asarray(x, dtype=float), y=np.asarray(y, dtype=float), mode=mode, name=name,
+                line=line, **extra)
 
 
 @figure_builder

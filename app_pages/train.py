@@ -309,10 +309,13 @@ def slow_motion(job, snap) -> None:
 def curves(run: dict, epochs: int, key: str) -> None:
     """A run's curves two ways: as they move within each epoch, and the chapter's own plot, one
     point per epoch, as d2l's train_ch3 draws it."""
-    within, per_epoch = st.tabs([t("train.curves.within"), t("train.curves.d2l")])
-    within.plotly_chart(figures.curves_figure([run]), config=figures.PLOTLY_CONFIG, key=f"{key}_curves")
-    per_epoch.plotly_chart(figures.epochs_figure(run["history"], epochs), config=figures.PLOTLY_CONFIG,
-                           key=f"{key}_d2l")
+    # Only the open tab's chart is made and sent: a class's live views redraw every second or two.
+    within, per_epoch = st.tabs([t("train.curves.within"), t("train.curves.d2l")], key=f"{key}_tab", on_change="rerun")
+    if within.open:
+        within.plotly_chart(figures.curves_figure([run]), config=figures.PLOTLY_CONFIG, key=f"{key}_curves")
+    if per_epoch.open:
+        per_epoch.plotly_chart(figures.epochs_figure(run["history"], epochs), config=figures.PLOTLY_CONFIG,
+                               key=f"{key}_d2l")
 
 
 def show_metrics(points, history) -> None:
@@ -439,11 +442,14 @@ def results(record, classifier, store, test_data) -> None:
     from model.files import checkpoint
 
     c1, c2, c3, _ = st.columns([1.3, 1.3, 1.3, 2])
-    c1.download_button(t("train.results.download_model"), checkpoint.to_bytes(classifier), file_name=f"softmax-{record.id}.safetensors",
+    # The files are made when clicked (a callable), not at every run of the results: 30 people
+    # reach them within seconds of each other.
+    c1.download_button(t("train.results.download_model"), lambda: checkpoint.to_bytes(classifier),
+                       file_name=f"softmax-{record.id}.safetensors",
                        mime="application/octet-stream", icon=":material/download:", key="download_model",
                        on_click="ignore", width="stretch",
                        help=t("train.results.download_model_help"))
-    c2.download_button(t("train.results.download_meta"), json.dumps(meta, indent=1, default=str), key="download_meta",
+    c2.download_button(t("train.results.download_meta"), lambda: json.dumps(meta, indent=1, default=str), key="download_meta",
                        file_name=f"softmax-{record.id}.json", mime="application/json", icon=":material/description:",
                        on_click="ignore", width="stretch")
     if c3.button(t("train.results.use_on_predict"), key="use_on_predict", icon=":material/arrow_forward:", width="stretch"):

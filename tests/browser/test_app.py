@@ -1,6 +1,7 @@
 """The app in real Chromium: every page opens, training shows live curves and stops on
 request, a drawing and an upload each get a prediction. Screenshots: tests/artifacts/."""
 import io
+import json
 import statistics
 import time
 
@@ -67,6 +68,21 @@ def test_train_one_epoch_shows_curves_and_results(page, app_url):
     assert page.get_by_text("Training loss").count() >= 1 and curves.count() + 1 >= 1
     assert page.locator(NO_TRACEBACK).count() == 0
     shot(page, "train-result", tall=True)
+    # Only the open tab's chart is sent: opening the chapter's own plot draws it.
+    assert page.locator(".st-key-result_d2l").count() == 0
+    page.get_by_role("tab", name="Per epoch, as d2l draws it").click()
+    page.locator(".st-key-result_d2l .main-svg").first.wait_for(timeout=30_000)
+    assert page.locator(".st-key-result_curves").count() == 0
+    # The files are made when the button is pressed: the checkpoint loads, and is this run's.
+    from model.files import checkpoint
+
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download model").click()
+    classifier = checkpoint.from_bytes(open(download.value.path(), "rb").read())
+    assert classifier.weight.shape == (10, 784) and len(classifier.metadata["history"]) == 1
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download metadata").click()
+    assert json.loads(open(download.value.path()).read())["config"]["epochs"] == 1
 
 
 def test_training_shows_live_curves_and_stops_within_a_second(page, app_url):

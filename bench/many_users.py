@@ -445,12 +445,12 @@ async def main_async(args) -> int:
         log = read_log()
 
     print(f"all sessions done in {took:.1f} s; load average now {os.getloadavg()[0]:.1f}")
+    first = min((s.started_at for s in sessions if s.started_at), default=0.0)  # the class's first Start
     if cpu_before is not None:  # where the machine's CPU went meanwhile (2 CPUs give 2 s each second)
         print(f"CPU seconds meanwhile: the server's pages {cpu_after[0] - cpu_before[0]:.1f}, its trainings "
               f"{cpu_after[1] - cpu_before[1]:.1f}, this load generator {own:.1f} (real users' browsers run elsewhere)")
-        first = min((s.started_at for s in sessions if s.started_at), default=None)
         last = max((s.results_at for s in sessions if s.results_at), default=None)
-        window = [(at, cpu) for at, cpu in samples if first is not None and last is not None and first <= at <= last]
+        window = [(at, cpu) for at, cpu in samples if first and last is not None and first <= at <= last]
         if len(window) > 1:
             (t0, c0), (t1, c1) = window[0], window[-1]
             print(f"  from the first Start to the last results ({t1 - t0:.1f} s): the pages {c1[0] - c0[0]:.1f} CPU s "
@@ -493,13 +493,17 @@ async def main_async(args) -> int:
         print(f"  {error}")
     if args.driver == "websocket":
         # Trainings run one after another from the first Start to the last one's end, which its
-        # session sees within one poll (0.5 s) of it: predictions started in that window had
-        # at least one training running beside them.
+        # session sees as it happens (the live view waits for a training about to end), its
+        # results a moment later: predictions started in that window had a training beside them.
         last = max((s.results_at for s in sessions if s.results_at), default=0) - 0.5
-        during = [seconds for s in predictors for at, seconds in s.predicted_at if at < last]
+        during = [(at, seconds) for s in predictors for at, seconds in s.predicted_at if at < last]
+        slow = sorted((at - first, seconds) for at, seconds in during if seconds > 1.0)
         print(f"predictions started while trainings ran, answered within 1 s: "
-              f"{sum(v <= 1.0 for v in during)} of {len(during)}"
-              + (f"; p50 {statistics.median(during):.2f} s, max {max(during):.2f} s" if during else ""))
+              f"{sum(v <= 1.0 for _, v in during)} of {len(during)}"
+              + (f"; p50 {statistics.median(v for _, v in during):.2f} s, max {max(v for _, v in during):.2f} s"
+                 if during else "")
+              + ("; slower ones started at " + ", ".join(f"+{at:.1f} s ({v:.2f} s)" for at, v in slow)
+                 + " after the first Start" if slow else ""))
     else:
         for what, action in (("on screen", "Predict a test image (while trainings run)"),
                              ("server side", "  server side of it, while trainings run (rerun -> script finished)")):

@@ -341,8 +341,10 @@ def upload_or_camera(classifier, mode: str) -> None:
     below(classifier, prediction)
 
 
+@st.fragment
 def test_image(classifier, have_dataset: bool) -> None:
-    """A random Fashion-MNIST test image, read as it is, with its true class."""
+    """A fragment: a random Fashion-MNIST test image, read as it is, with its true class. "Another"
+    reruns only this part, as a stroke does in draw()."""
     data = dataset_box.dataset() if have_dataset else None
     if data is None:
         st.info(t("predict.test_image.no_dataset"), icon=":material/dataset:")

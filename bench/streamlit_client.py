@@ -41,6 +41,7 @@ class StreamlitClient:
         self.query = ""
         self.elements: list = []                 # the last script run's elements (protobuf Element)
         self.widgets: dict[str, str] = {}        # key -> widget id, as last drawn
+        self.widget_fragments: dict[str, str] = {}  # key -> the id of the fragment it sits in, if any
         self.states: dict[str, WidgetState] = {}  # key -> the value this user has set
         self.fragment: tuple[str, float] | None = None  # (fragment id, interval) of a run_every fragment
         self._drawn: dict[tuple, int] = {}       # delta path -> index in self.elements
@@ -69,8 +70,10 @@ class StreamlitClient:
         return await self._rerun(page_name=page)  # the first visit: the server resolves the name
 
     async def click(self, key: str) -> float:
-        """Press the button with this key; returns seconds until the script run finished."""
-        return await self._rerun(extra=[WidgetState(id=self.widget_id(key), trigger_value=True)])
+        """Press the button with this key; returns seconds until the script run finished. A button
+        inside a fragment reruns that fragment only, as the browser asks."""
+        return await self._rerun(extra=[WidgetState(id=self.widget_id(key), trigger_value=True)],
+                                 fragment_id=self.widget_fragments.get(key, ""))
 
     async def choose(self, key: str, label_part: str) -> float:
         """Pick the option whose label contains `label_part` in a segmented control or pills."""
@@ -148,7 +151,7 @@ class StreamlitClient:
         kind = message.WhichOneof("type")
         if kind == "new_session" and not message.metadata.run.fragment_ids:
             # A whole-page run starts (asked for, or an st.rerun()): the page is drawn afresh.
-            self.elements, self._drawn, self.widgets = [], {}, {}
+            self.elements, self._drawn, self.widgets, self.widget_fragments = [], {}, {}, {}
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             element = message.delta.new_element
             # A fragment rerun redraws its own part: replace what sat at the same place.
@@ -162,6 +165,7 @@ class StreamlitClient:
             match = KEY.match(getattr(widget, "id", "") or "")
             if match:
                 self.widgets[match.group(1)] = widget.id
+                self.widget_fragments[match.group(1)] = message.delta.fragment_id
         elif kind == "navigation":
             self.pages = {p.url_pathname: p.page_script_hash for p in message.navigation.app_pages}
             self.page_hash = message.navigation.page_script_hash  # the page st.navigation ran

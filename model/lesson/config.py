@@ -85,11 +85,15 @@ PRESETS = {
 }
 
 
-def fuse_key(config: TrainConfig) -> tuple:
+def fuse_key(config: TrainConfig) -> tuple | None:
     """Configs with equal keys see the same minibatches in the same order, so they can train
     together in one pass (model.lesson.fused). (A zero init_std draws nothing from the generator,
-    which shifts the data order; the naive softmax is the from-scratch trainer's alone.)"""
-    return config.seed, config.batch_size, config.epochs, config.normalize, config.init_std == 0, config.naive_softmax
+    which shifts the data order.) None: it trains alone. The naive softmax is the from-scratch
+    trainer's own, so a sweep of it trains its values one after another and still overflows
+    where the lesson says it does."""
+    if config.naive_softmax:
+        return None
+    return config.seed, config.batch_size, config.epochs, config.normalize, config.init_std == 0
 
 
 def preset(name: str, **overrides) -> TrainConfig:

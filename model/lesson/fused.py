@@ -112,9 +112,10 @@ def train_together(configs: list[TrainConfig],
     ValueError if the configs can't share their minibatches (see fuse_key)."""
     for config in configs:
         config.validate()
-    if len({fuse_key(c) for c in configs}) != 1:
-        raise ValueError("these settings can't train together: seed, batch size, epochs, normalization, "
-                         "a zero initial std and the naive softmax must be the same for all")
+    keys = {fuse_key(c) for c in configs}
+    if len(keys) != 1 or None in keys:
+        raise ValueError("these settings can't train together: seed, batch size, epochs, normalization and "
+                         "a zero initial std must be the same for all, and the naive softmax trains alone (model.lesson.train)")
     first = configs[0]
     generators = [torch.Generator().manual_seed(c.seed) for c in configs]
     drawn = [initial_parameters(c, g) for c, g in zip(configs, generators)]  # each its own draw, as alone

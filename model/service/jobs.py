@@ -298,7 +298,8 @@ class TrainingQueue:
     def submit_sweep(self, configs: Sequence, data: Sequence, owner: str | None = None) -> list[Job]:
         """Queue several trainings that share their minibatches (a sweep of one setting) as one
         place in line: they wait together and train together in one fused pass, each its own
-        Job. Configs that can't train together raise ValueError; `owner` gets back what it holds."""
+        Job (a naive-softmax sweep trains its values one after another: model.lesson.config.fuse_key).
+        Configs that can't train together raise ValueError; `owner` gets back what it holds."""
         from model.lesson.config import fuse_key
 
         for config in configs:
@@ -396,6 +397,8 @@ class TrainingQueue:
         from model.lesson.config import fuse_key
 
         key = fuse_key(first.config)
+        if key is None:  # it trains alone
+            return []
         mates = [j for j in self._waiting if fuse_key(j.config) == key
                  and all(a is b for a, b in zip(j._data, first._data))][:self.max_fused - 1]
         for job in mates:

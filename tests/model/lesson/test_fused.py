@@ -74,6 +74,16 @@ def test_configs_that_see_other_minibatches_are_refused():
                            torch.zeros(8, 28, 28, dtype=torch.uint8), torch.zeros(8, dtype=torch.int64))
 
 
+def test_the_naive_softmax_trains_alone_and_overflows_as_the_lesson_says(small):
+    """The fused step is the stable one: naive configs fused would never overflow (lr 3 did not)."""
+    naive = [preset("lesson", epochs=2, lr=lr, impl="scratch", naive_softmax=True) for lr in (0.1, 3.0)]
+    assert fuse_key(naive[0]) is None
+    for group in (naive, naive[1:]):
+        with pytest.raises(ValueError, match="naive softmax trains alone"):
+            train_together(group, *small)
+    assert train(naive[1], *small).diverged  # alone it overflows
+
+
 def test_each_model_reports_its_own_curves(small):
     seen = {0: [], 1: []}
     train_together([preset("lesson", epochs=2, lr=0.01), preset("lesson", epochs=2, lr=0.5)], *small,

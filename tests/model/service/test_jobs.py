@@ -379,6 +379,26 @@ def test_a_sweep_trains_its_values_in_one_pass_each_with_its_own_job(train_data,
     assert len(set(accuracies)) == 3 and accuracies[1] > accuracies[0]  # each its own model: lr 0.1 beats 0.01
 
 
+def test_a_naive_softmax_sweep_trains_its_values_one_after_another(train_data, test_data):
+    from dataclasses import replace
+
+    from model.lesson.config import preset
+
+    groups = []
+
+    def group_runner(configs, *data, **callbacks):
+        groups.append(len(configs))
+        raise AssertionError("a naive-softmax training must not be fused")
+
+    queue = TrainingQueue(max_running=1, max_fused=8, group_runner=group_runner, gather_seconds=0.3)
+    base = preset("lesson", epochs=1, impl="scratch", naive_softmax=True)
+    small = (train_data[0][:3000], train_data[1][:3000], test_data[0][:1000], test_data[1][:1000])
+    jobs = queue.submit_sweep([replace(base, lr=lr) for lr in (0.1, 3.0)], small, owner="learner")
+    assert all(job.wait(60) for job in jobs) and groups == []
+    calm, wild = (job.result for job in jobs)
+    assert calm.diverged is None and wild.diverged  # lr 3 overflows the naive softmax, as alone
+
+
 def test_a_sweep_of_settings_that_cant_share_minibatches_is_refused():
     from dataclasses import replace
 

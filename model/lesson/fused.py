@@ -52,16 +52,21 @@ class _Models:
 
     @torch.no_grad()
     def step(self, X: torch.Tensor, y: torch.Tensor, lrs: list[float]) -> tuple[list[float], torch.Tensor]:
-        """One minibatch for every active model: (summed loss per model, logits [B, K, 10]). A
-        model whose loss is not finite is not updated (and the caller freezes it)."""
+        """One minibatch for every active model: (summed loss per model, predicted classes [B, K]).
+        A model whose loss is not finite is not updated (and the caller freezes it)."""
         B, K = len(X), len(self.configs)
         Z = self.logits(X)
-        log_p = Z - torch.logsumexp(Z, dim=2, keepdim=True)  # 4x faster here than log_softmax over 10 logits
+        # One reduction over the 10 logits gives both the log-sum-exp's shift and the prediction
+        # (max's index is argmax's, the first of equals): over [256, 8, 10] it took 14 us where
+        # logsumexp took 52 and argmax 35, a third of a step beside its two products.
+        top, predicted = Z.max(2, keepdim=True)
+        E = (Z - top).exp_()
+        S = E.sum(2, keepdim=True)
         target = y.view(B, 1, 1).expand(B, K, 1)
-        loss = -log_p.gather(2, target).squeeze(2).sum(0)
+        loss = (S.log() + top - Z.gather(2, target)).squeeze(2).sum(0)  # -log softmax at the target
         values = loss.tolist()
         update = [a and math.isfinite(v) for a, v in zip(self.active.tolist(), values)]
-        G = log_p.exp_().scatter_add_(2, target, torch.full((B, K, 1), -1.0))  # softmax - onehot
+        G = E.div_(S).scatter_add_(2, target, torch.full((B, K, 1), -1.0))  # softmax - onehot
         if not all(update):  # a stopped or diverged model's gradient may be NaN: nothing of it may pass
             G = torch.where(torch.tensor(update).view(1, K, 1), G, 0.0)
         self.steps += 1
@@ -75,7 +80,7 @@ class _Models:
             G.mul_(torch.tensor(lrs).view(1, K, 1) / B)
             self.weight.view(K * 10, -1).addmm_(G.view(B, K * 10).T, X, alpha=-1)
             self.bias.sub_(G.sum(0))
-            return values, Z
+            return values, predicted.squeeze(2)
         G.div_(B)
         grad_w = (G.reshape(B, K * 10).T @ X).view(K, 10, -1)
         grad_b = G.sum(0)
@@ -83,7 +88,7 @@ class _Models:
         mask = torch.tensor(update).view(-1, 1, 1)
         for name, param, grad in (("weight", self.weight, grad_w), ("bias", self.bias.unsqueeze(2), grad_b.unsqueeze(2))):
             param -= torch.where(mask, self._update(name, param, grad, lr), 0.0)
-        return values, Z
+        return values, predicted.squeeze(2)
 
     def _update(self, name: str, param: torch.Tensor, grad: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
         """lr x the optimizer's direction, per model, as model.lesson.scratch.HandOptimizer computes it."""
@@ -149,8 +154,8 @@ def train_together(configs: list[TrainConfig],
             models.active = torch.tensor(active)
             index = order[i * size:(i + 1) * size]
             X, y = to_input(flat_images.index_select(0, index), normalization), train_labels.index_select(0, index)
-            values, Z = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
-            right = (Z.argmax(2) == y.view(-1, 1)).sum(0).tolist()
+            values, predicted = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
+            right = (predicted == y.view(-1, 1)).sum(0).tolist()
             for k in (k for k in range(K) if active[k]):
                 if not math.isfinite(values[k]):
                     models.active[k], outcomes[k].bad_loss = False, values[k]
@@ -188,6 +193,6 @@ def _accuracies(models: _Models, test_batches) -> list[float]:
     correct, total = torch.zeros(len(models.configs), dtype=torch.int64), 0
     with torch.no_grad():
         for X, y in test_batches:
-            correct += (models.logits(X).argmax(2) == y.view(-1, 1)).sum(0)
+            correct += (models.logits(X).max(2).indices == y.view(-1, 1)).sum(0)  # as argmax, faster
             total += len(y)
     return [int(c) / total for c in correct]

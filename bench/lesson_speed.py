@@ -117,16 +117,20 @@ def main():
 
     train_data, test_data = load_split("train"), load_split("test")
     train(preset("lesson", epochs=1), *train_data, *test_data)  # warm-up: first-call costs aren't per-epoch
-    started = time.perf_counter()
-    result = train(preset("lesson", epochs=args.epochs), *train_data, *test_data)
-    ours_seconds, ours_acc = time.perf_counter() - started, result.history[-1]["test_acc"]
+    recipe_alone(*train_data, 1)  # warm-up, as above
+    # Ours and the recipe take turns, best of 3 each: a slow moment of the machine hits both alike.
+    ours_runs, recipe_runs = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = train(preset("lesson", epochs=args.epochs), *train_data, *test_data)
+        ours_runs.append(time.perf_counter() - started)
+        recipe_runs.append(recipe_alone(*train_data, args.epochs))
+    ours_seconds, ours_acc, floor = min(ours_runs), result.history[-1]["test_acc"], min(recipe_runs)
 
     print(f"\nlesson pipeline: {args.epochs} epochs in {lesson_seconds:7.2f} s "
           f"({lesson_seconds / args.epochs:.2f} s/epoch), test acc {lesson_acc:.4f}")
-    print(f"ours (lesson preset): {args.epochs} epochs in {ours_seconds:7.2f} s "
+    print(f"ours (lesson preset; best of 3): {args.epochs} epochs in {ours_seconds:7.2f} s "
           f"({ours_seconds / args.epochs:.3f} s/epoch), test acc {ours_acc:.4f}")
-    recipe_alone(*train_data, 1)  # warm-up, as above
-    floor = min(recipe_alone(*train_data, args.epochs) for _ in range(3))
     print(f"the recipe alone (no metrics, no evaluation; best of 3): {floor:.2f} s, so no loop that keeps "
           f"torch.nn + torch.optim can beat {lesson_seconds / floor:.1f}x here")
     print(f"ours against the recipe alone: {ours_seconds / floor:.2f}x its time (target <= 1.3x); "

@@ -3,7 +3,7 @@ side in one process, on the real Fashion-MNIST: the lesson preset, 10 epochs.
 
     .venv/bin/python -m bench.sweep_speed [--models 8] [--threads 1] [--repeats 3]
 
-Prints the best-of-N seconds of one run alone (scratch, as the K models, and the app's default
+Prints the best-of-N seconds (taking turns) of one run alone (scratch, as the K models, and the app's default
 implementation), of the K models fused, of the K models one after another, the ratios, and each
 model's test accuracy fused and alone. They agree to rounding at small learning rates; from
 lr ~0.3 on, SGD amplifies rounding (one changed pixel moves lr 0.518's weights by 0.1).
@@ -24,13 +24,16 @@ from model.lesson.fused import train_together
 from model.lesson.train import train
 
 
-def best_of(repeats: int, work) -> tuple[float, object]:
-    times, result = [], None
+def best_of(repeats: int, *works) -> list[tuple[float, object]]:
+    """(best seconds, last result) of each work. They take turns, so that a slow moment of the
+    machine (this VM's timings swing by a third) hits all of them alike."""
+    times, results = [[] for _ in works], [None] * len(works)
     for _ in range(repeats):
-        started = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - started)
-    return min(times), result
+        for i, work in enumerate(works):
+            started = time.perf_counter()
+            results[i] = work()
+            times[i].append(time.perf_counter() - started)
+    return [(min(t), r) for t, r in zip(times, results)]
 
 
 def main(argv=None) -> int:
@@ -45,12 +48,12 @@ def main(argv=None) -> int:
     configs = [preset("lesson", lr=float(lr), impl="scratch") for lr in lrs]
     train(preset("lesson", epochs=1), *data)  # warm: first-call set-up is nobody's cost here
 
-    alone, _ = best_of(args.repeats, lambda: train(configs[len(configs) // 2], *data))
     # The app's own single run: the lesson preset's default implementation, torch.nn + torch.optim.
     middle = replace(configs[len(configs) // 2], impl=TrainConfig().impl)
     train(replace(middle, epochs=1), *data)  # its first call imports torch.optim's compiler: nobody's cost here
-    default_alone, _ = best_of(args.repeats, lambda: train(middle, *data))
-    fused, together = best_of(args.repeats, lambda: train_together(configs, *data))
+    (alone, _), (default_alone, _), (fused, together) = best_of(
+        args.repeats, lambda: train(configs[len(configs) // 2], *data), lambda: train(middle, *data),
+        lambda: train_together(configs, *data))
     started = time.perf_counter()
     separate = [train(c, *data) for c in configs]
     one_by_one = time.perf_counter() - started

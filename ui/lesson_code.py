@@ -44,7 +44,13 @@ STEPS = {
 def lesson_code(step: str) -> None:
     """An expander with step `step` (a key of STEPS): what it computes, its formula and its code."""
     formula, sources = STEPS[step]
-    with st.expander(t(f"lesson.code.{step}.title"), icon=":material/code:"):
+    # Its contents are made and sent only while it is open (a rerun when it opens): most visitors
+    # never open it, and a class of 30 reaching its results at once would send them all.
+    box = st.expander(t(f"lesson.code.{step}.title"), icon=":material/code:", key=f"lesson_code_{step}",
+                      on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.markdown(t(f"lesson.code.{step}.text"))
         st.latex(formula)
         for module, name in sources:

@@ -27,6 +27,10 @@ def test_home_page_shows_the_formulas_and_links(page, app_url):
     page.locator(".katex").nth(2).wait_for(timeout=10_000)  # KaTeX loads lazily
     page.get_by_text("Try it").click()
     page.get_by_text("both agree").wait_for()
+    # The lesson's code is sent when its expander opens.
+    assert page.get_by_text("def softmax_naive(X):").count() == 0
+    page.get_by_text("The lesson's code: softmax").click()
+    page.get_by_text("def softmax_naive(X):").first.wait_for(timeout=10_000)
     shot(page, "home", tall=True)
 
 

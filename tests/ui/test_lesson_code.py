@@ -11,7 +11,7 @@ from ui import i18n
 from ui.lesson_code import STEPS
 
 
-def run_step(step: str, lang: str = "en") -> AppTest:
+def run_step(step: str, lang: str = "en", opened: bool = True) -> AppTest:
     def app(step):
         from ui.lesson_code import lesson_code
 
@@ -19,6 +19,8 @@ def run_step(step: str, lang: str = "en") -> AppTest:
 
     at = AppTest.from_function(app, args=(step,), default_timeout=30)
     at.query_params["lang"] = lang
+    if opened:
+        at.session_state[f"lesson_code_{step}"] = True  # the learner opened it
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -39,6 +41,12 @@ def test_the_code_shown_is_the_code_that_runs_with_its_formula(step):
     assert [c.value for c in at.code] == [getsource(module, name).rstrip("\n") for module, name in sources]
     assert [latex.value for latex in at.latex] == [f"$$\n{formula}\n$$"]  # st.latex wraps it in $$
     assert at.expander[0].label == i18n.text("en", f"lesson.code.{step}.title")
+
+
+def test_a_closed_step_sends_only_its_title():
+    at = run_step("sgd", opened=False)
+    assert at.expander[0].label == i18n.text("en", "lesson.code.sgd.title")
+    assert len(at.code) == 0 and len(at.latex) == 0
 
 
 def test_the_steps_name_the_lessons_functions():

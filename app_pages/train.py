@@ -48,12 +48,33 @@ def _apply(config: TrainConfig, preset: str) -> None:
         st.session_state[_key(name)] = getattr(config, name)
 
 
+# The choices shown by label: after a switch of language the browser still holds a choice's old
+# label, and its next click sends that; Streamlit then hands back the label itself, not the choice.
+LABELLED = {"cfg_preset": ("preset", list(PRESETS)), **{_key(name): (name, CHOICES[name]) for name in
+                                                        ("impl", "optimizer", "schedule", "normalize")}}
+
+
+def _recover_labels() -> None:
+    """Put back the choice behind any label (in any language) a widget handed back instead of its choice."""
+    for key, (name, options) in LABELLED.items():
+        value = st.session_state.get(key)
+        if value is not None and value not in options:
+            labels = {i18n.text(lang, f"train.setup.options.{name}.{option}"): option
+                      for lang in i18n.LANGUAGES for option in options}
+            st.session_state[key] = labels.get(value, options[0])
+
+
 def _preset_changed() -> None:
+    stale = st.session_state.cfg_preset not in PRESETS  # the old label of the same preset, not a new choice
+    _recover_labels()
+    if stale:
+        return  # keep the settings
     _apply(PRESETS[st.session_state.cfg_preset], st.session_state.cfg_preset)
     _setting_changed()
 
 
 def _setting_changed() -> None:
+    _recover_labels()
     st.session_state.pop("link_notes", None)  # the user has taken over from the link
 
 
@@ -581,6 +602,7 @@ def runs(store, active: bool, data: dict) -> None:
 
 
 layout.header("train", watch_training=False)
+_recover_labels()  # a widget without a callback may have handed back a label too
 lang = i18n.language()
 data = dataset_box.dataset()
 if data is None:

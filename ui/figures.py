@@ -143,7 +143,7 @@ def epochs_figure(history: list[dict], epochs: int, height: int = 320):
     """The chapter's own plot, as d2l's train_ch3 draws it with its Animator: train loss, train
     accuracy and test accuracy per epoch on one axis, epochs 1..`epochs`, y from 0.3 to 0.9
     (widened when a value falls outside)."""
-    x = [h["epoch"] + 1 for h in history]  # d2l counts epochs from 1
+    x = [h["epoch"] for h in history]  # counted from 1, as d2l's train_ch3 plots them (epoch + 1 of its 0-based loop)
     series = [("train_loss", t("figures.d2l.train_loss"), "solid"), ("train_acc", t("figures.d2l.train_acc"), "dash"),
               ("test_acc", t("figures.d2l.test_acc"), "dashdot")]
     traces = [_line(x, [h[key] for h in history], name, CLASS_COLORS[i], dash=dash)

@@ -48,15 +48,13 @@ def _apply(config: TrainConfig, preset: str) -> None:
         st.session_state[_key(name)] = getattr(config, name)
 
 
-# The choices shown by label: after a switch of language the browser still holds a choice's old
-# label, and its next click sends that; Streamlit then hands back the label itself, not the choice.
-LABELLED = {"cfg_preset": ("preset", list(PRESETS)), **{_key(name): (name, CHOICES[name]) for name in
-                                                        ("impl", "optimizer", "schedule", "normalize")}}
-
-
 def _recover_labels() -> None:
-    """Put back the choice behind any label (in any language) a widget handed back instead of its choice."""
-    for key, (name, options) in LABELLED.items():
+    """Put back the choice behind any label (in any language) a widget handed back instead of its
+    choice. After a switch of language the browser still holds a choice's old label, and its next
+    click sends that; Streamlit then hands back the label itself, not the choice."""
+    labelled = {"cfg_preset": ("preset", list(PRESETS)),
+                **{_key(name): (name, CHOICES[name]) for name in ("impl", "optimizer", "schedule", "normalize")}}
+    for key, (name, options) in labelled.items():
         value = st.session_state.get(key)
         if value is not None and value not in options:
             labels = {i18n.text(lang, f"train.setup.options.{name}.{option}"): option

@@ -154,12 +154,9 @@ def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None
     name = layout.class_name(label)
     st.markdown(t("predict.why.title", name=name))
     c1, c2, c3 = st.columns([1, 1, 1.5], vertical_alignment="center")
-    # Sent at 28x28 and enlarged crisp by the page's CSS (ui.layout): Streamlit would encode a
-    # 168 px copy of each at every answer.
-    c1.image(pictures.cached_png(np.asarray(image28)), caption=t("predict.why.input"), width="stretch",
-             output_format="PNG")
-    c2.image(pictures.cached_png(pictures.diverging(classifier.templates()[label])),
-             caption=t("predict.why.template", name=name), width="stretch", output_format="PNG")
+    pictures.picture(image28, t("predict.why.input"), "stretch", where=c1)
+    pictures.picture(pictures.diverging(classifier.templates()[label]), t("predict.why.template", name=name),
+                     "stretch", where=c2)
     c3.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
                     key="contributions")
     c3.caption(t("predict.why.heatmap"))
@@ -358,8 +355,8 @@ def test_image(classifier, have_dataset: bool) -> None:
             st.session_state.test_index = int(np.random.default_rng().integers(len(images)))
         index = st.session_state.test_index
         image28 = images[index]
-        st.image(pictures.cached_png(image28), width=224, output_format="PNG",  # enlarged crisp by the page's CSS
-                 caption=t("predict.test_image.caption", index=index, what=layout.class_name(labels[index], article=True)))
+        pictures.picture(image28, t("predict.test_image.caption", index=index,
+                                    what=layout.class_name(labels[index], article=True)), 224)
         st.caption(t("predict.test_image.as_they_are"))
     from model.files.predict import predict_dataset_image
 

@@ -21,16 +21,21 @@ def png(image: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+def picture(image, caption: str | None = None, width: int | str = "content", where=st) -> None:
+    """One picture in `where` (a column, say), sent at its own size and enlarged by the browser
+    without smoothing (the page's CSS, ui.layout): a 28x28 PNG is a sixteenth of the pixels to
+    encode and send at every redraw of a class's trainings. Said to be PNG, or Streamlit takes
+    one without alpha for a JPEG and re-encodes it on every run."""
+    where.image(cached_png(np.asarray(image)), caption=caption, width=width, output_format="PNG")
+
+
 def image_grid(images, captions, width: int = 100) -> None:
-    """Small images in rows that wrap, `width` px each, one caption each: as many per row as the
-    screen holds (10 on a desktop, 3 on a phone), where st.columns would stack a phone's columns
-    one per row. Each is sent at its own size and enlarged by the browser without smoothing (the
-    page's CSS, ui.layout): a 28x28 PNG is a sixteenth of the pixels to encode and send at every
-    redraw of a class's trainings. Said to be PNG, or Streamlit takes one without alpha for a
-    JPEG and re-encodes it on every run."""
+    """Small pictures in rows that wrap, `width` px each, one caption each: as many per row as
+    the screen holds (10 on a desktop, 3 on a phone), where st.columns would stack a phone's
+    columns one per row."""
     with st.container(horizontal=True, gap="small"):
         for image, caption in zip(images, captions):
-            st.image(cached_png(np.asarray(image)), caption=caption, width=width, output_format="PNG")
+            picture(image, caption, width)
 
 
 _PNGS: OrderedDict[tuple, bytes] = OrderedDict()  # the latest pictures' PNGs, shared by every session

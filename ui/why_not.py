@@ -21,8 +21,7 @@ def why_not_section(classifier: LinearClassifier, image28: np.ndarray, predicted
     st.subheader(t("lesson.why_not.title", chosen=chosen, other=rival))
     st.markdown(t("lesson.why_not.text"))
     picture_col, map_col = st.columns([1, 2], vertical_alignment="center")
-    picture_col.image(pictures.cached_png(np.asarray(image28)), caption=t("lesson.why_not.picture"), width=168,
-                      output_format="PNG")  # enlarged crisp by the page's CSS
+    pictures.picture(image28, t("lesson.why_not.picture"), 168, where=picture_col)
     with map_col:
         st.plotly_chart(figures.heatmap_figure(answer.pixel_votes, height=300), config=figures.PLOTLY_CONFIG)
     st.caption(t("lesson.why_not.numbers", chosen=chosen, other=rival, difference=answer.logit_difference,

@@ -72,7 +72,6 @@ def _preset_changed() -> None:
 
 
 def _setting_changed() -> None:
-    _recover_labels()
     st.session_state.pop("link_notes", None)  # the user has taken over from the link
 
 
@@ -600,7 +599,7 @@ def runs(store, active: bool, data: dict) -> None:
 
 
 layout.header("train", watch_training=False)
-_recover_labels()  # a widget without a callback may have handed back a label too
+_recover_labels()  # after the callbacks, before any widget reads its choice
 lang = i18n.language()
 data = dataset_box.dataset()
 if data is None:

@@ -136,6 +136,7 @@ def train_together(configs: list[TrainConfig],
     report_every = max(1, steps_per_epoch // 20)
     flat_images = train_images.reshape(n, -1)
     test_batches = batches(test_images, test_labels, normalization)
+    buffer = torch.empty(size, flat_images.shape[1])
     ended = [False] * K  # stopped or diverged in an earlier epoch: its result is final
     for epoch in range(1, first.epochs + 1):
         started = time.perf_counter()
@@ -153,7 +154,7 @@ def train_together(configs: list[TrainConfig],
                 break
             models.active = torch.tensor(active)
             index = order[i * size:(i + 1) * size]
-            X, y = to_input(flat_images.index_select(0, index), normalization), train_labels.index_select(0, index)
+            X, y = to_input(flat_images.index_select(0, index), normalization, buffer), train_labels.index_select(0, index)
             values, predicted = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
             right = (predicted == y.view(-1, 1)).sum(0).tolist()
             for k in (k for k in range(K) if active[k]):

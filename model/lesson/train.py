@@ -64,10 +64,13 @@ def normalization_for(config: TrainConfig, images: torch.Tensor) -> dict:
     return {"mean": mean, "std": std}
 
 
-def to_input(images: torch.Tensor, normalization: dict) -> torch.Tensor:
-    """uint8 [B, 28, 28] -> float [B, 784], normalised as the classifier does (input_affine)."""
+def to_input(images: torch.Tensor, normalization: dict, out: torch.Tensor | None = None) -> torch.Tensor:
+    """uint8 [B, 28, 28] -> float [B, 784], normalised as the classifier does (input_affine).
+    `out`, a float [>= B, 784] buffer, is filled instead: a training reuses one for its minibatches
+    rather than asking the allocator for 0.8 MB at every step."""
     scale, shift = input_affine(normalization["mean"], normalization["std"])
-    X = images.reshape(len(images), -1).float().mul_(scale)
+    flat = images.reshape(len(images), -1)
+    X = (flat.float() if out is None else out[:len(flat)].copy_(flat)).mul_(scale)
     return X.sub_(shift) if shift else X
 
 
@@ -170,12 +173,13 @@ def train_epoch(learner, flat_images: torch.Tensor, labels: torch.Tensor, normal
     steps_per_epoch = math.ceil(n / size)
     report_every = report_every or max(1, steps_per_epoch // 20)
     out, correct = EpochOutcome(steps=steps), torch.zeros((), dtype=torch.int64)
+    buffer = torch.empty(size, flat_images.shape[1])
     for i in range(steps_per_epoch):
         if should_stop is not None and should_stop():
             out.stopped = True
             break
         index = order[i * size:(i + 1) * size]
-        X, y = to_input(flat_images.index_select(0, index), normalization), labels.index_select(0, index)
+        X, y = to_input(flat_images.index_select(0, index), normalization, buffer), labels.index_select(0, index)
         loss, logits = learner.step(X, y, learning_rate(config, out.steps, total_steps))
         if not math.isfinite(loss):
             out.bad_loss = loss

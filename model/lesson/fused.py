@@ -20,8 +20,8 @@ from typing import Callable
 import torch
 
 from model.lesson.config import TrainConfig, fuse_key
-from model.lesson.train import (EpochOutcome, Progress, TrainResult, batches, divergence_message, initial_parameters,
-                         learning_rate, normalization_for, to_input)
+from model.lesson.train import (EpochOutcome, Minibatches, Progress, TrainResult, batches, divergence_message,
+                         initial_parameters, learning_rate, normalization_for)
 
 MOMENTUM, BETAS, EPS = 0.9, (0.9, 0.999), 1e-8  # model.lesson.scratch.HandOptimizer's (torch.optim's) defaults
 
@@ -130,13 +130,12 @@ def train_together(configs: list[TrainConfig],
     normalization = normalization_for(first, train_images)
     results = [TrainResult(w, b, normalization, c) for c, (w, b) in zip(configs, drawn)]
 
-    n, K, size = len(train_images), len(configs), first.batch_size
-    steps_per_epoch = math.ceil(n / size)
+    n, K = len(train_images), len(configs)
+    minibatches = Minibatches(train_images, train_labels, normalization, first.batch_size)
+    steps_per_epoch = minibatches.steps
     total_steps = steps_per_epoch * first.epochs
     report_every = max(1, steps_per_epoch // 20)
-    flat_images = train_images.reshape(n, -1)
     test_batches = batches(test_images, test_labels, normalization)
-    buffer = torch.empty(size, flat_images.shape[1])
     ended = [False] * K  # stopped or diverged in an earlier epoch: its result is final
     for epoch in range(1, first.epochs + 1):
         started = time.perf_counter()
@@ -153,8 +152,7 @@ def train_together(configs: list[TrainConfig],
             if not any(active):
                 break
             models.active = torch.tensor(active)
-            index = order[i * size:(i + 1) * size]
-            X, y = to_input(flat_images.index_select(0, index), normalization, buffer), train_labels.index_select(0, index)
+            X, y = minibatches.take(order, i)
             values, predicted = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
             right = (predicted == y.view(-1, 1)).sum(0).tolist()
             for k in (k for k in range(K) if active[k]):

@@ -65,9 +65,8 @@ def normalization_for(config: TrainConfig, images: torch.Tensor) -> dict:
 
 
 def to_input(images: torch.Tensor, normalization: dict, out: torch.Tensor | None = None) -> torch.Tensor:
-    """uint8 [B, 28, 28] -> float [B, 784], normalised as the classifier does (input_affine).
-    `out`, a float [>= B, 784] buffer, is filled instead: a training reuses one for its minibatches
-    rather than asking the allocator for 0.8 MB at every step."""
+    """uint8 [B, 28, 28] -> float [B, 784], normalised as the classifier does (input_affine);
+    into `out`, a float [>= B, 784] buffer, when one is given."""
     scale, shift = input_affine(normalization["mean"], normalization["std"])
     flat = images.reshape(len(images), -1)
     X = (flat.float() if out is None else out[:len(flat)].copy_(flat)).mul_(scale)
@@ -126,6 +125,22 @@ def batches(images: torch.Tensor, labels: torch.Tensor, normalization: dict, bat
             for start in range(0, len(images), batch_size)]
 
 
+class Minibatches:
+    """A training's minibatches: `take(order, i)` is step i's (X, y) for the shuffled `order`.
+    X lives in one buffer reused at every step (valid until the next take): a fresh one would
+    ask the allocator for 0.8 MB a step, which showed in the time of a whole training."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, normalization: dict, size: int):
+        self.flat_images, self.labels, self.normalization, self.size = images.reshape(len(images), -1), labels, normalization, size
+        self.steps = math.ceil(len(images) / size)  # minibatches in an epoch
+        self.buffer = torch.empty(size, self.flat_images.shape[1])
+
+    def take(self, order: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = order[i * self.size:(i + 1) * self.size]
+        return (to_input(self.flat_images.index_select(0, index), self.normalization, self.buffer),
+                self.labels.index_select(0, index))
+
+
 def divergence_message(config: TrainConfig, loss: float) -> Message:
     what = (Message("train.became_nan", "became NaN (not a number)") if math.isnan(loss)
             else Message("train.became_inf", "overflowed to infinity"))
@@ -161,25 +176,21 @@ class EpochOutcome:
     bad_loss: float | None = None  # the non-finite loss that ended it (no update was made with it)
 
 
-def train_epoch(learner, flat_images: torch.Tensor, labels: torch.Tensor, normalization: dict,
-                config: TrainConfig, epoch: int, order: torch.Tensor, steps: int, total_steps: int,
+def train_epoch(learner, minibatches: Minibatches, config: TrainConfig, epoch: int, order: torch.Tensor, steps: int, total_steps: int,
                 on_progress: Callable[[Progress], None] | None = None,
                 should_stop: Callable[[], bool] | None = None, report_every: int | None = None) -> EpochOutcome:
     """One pass over the training images in `order`; stops early for a stop request or a loss
     that is not finite. A learner never applies a non-finite update, so the weights it holds
     afterwards are always the last good ones. Progress goes to `on_progress` every
     `report_every` minibatches (default: every ~5% of the epoch)."""
-    n, size = len(flat_images), config.batch_size
-    steps_per_epoch = math.ceil(n / size)
+    steps_per_epoch = minibatches.steps
     report_every = report_every or max(1, steps_per_epoch // 20)
     out, correct = EpochOutcome(steps=steps), torch.zeros((), dtype=torch.int64)
-    buffer = torch.empty(size, flat_images.shape[1])
     for i in range(steps_per_epoch):
         if should_stop is not None and should_stop():
             out.stopped = True
             break
-        index = order[i * size:(i + 1) * size]
-        X, y = to_input(flat_images.index_select(0, index), normalization, buffer), labels.index_select(0, index)
+        X, y = minibatches.take(order, i)
         loss, logits = learner.step(X, y, learning_rate(config, out.steps, total_steps))
         if not math.isfinite(loss):
             out.bad_loss = loss
@@ -212,7 +223,7 @@ def train(config: TrainConfig,
 
     n = len(train_images)
     total_steps = math.ceil(n / config.batch_size) * config.epochs
-    flat_images = train_images.reshape(n, -1)
+    minibatches = Minibatches(train_images, train_labels, normalization, config.batch_size)
     test_batches = batches(test_images, test_labels, normalization)  # 31 MB for the 10,000 test images
     steps = 0
     for epoch in range(1, config.epochs + 1):
@@ -220,8 +231,8 @@ def train(config: TrainConfig,
         if isinstance(learner.net, torch.nn.Module):
             learner.net.train()  # as the lesson's train_epoch_ch3 does
         order = torch.randperm(n, generator=generator)
-        outcome = train_epoch(learner, flat_images, train_labels, normalization, config, epoch, order, steps,
-                              total_steps, on_progress, should_stop, report_every)
+        outcome = train_epoch(learner, minibatches, config, epoch, order, steps, total_steps,
+                              on_progress, should_stop, report_every)
         steps = outcome.steps
         result.weight, result.bias = learner.net.weight_bias()
         test_acc = evaluate_accuracy(learner.net, test_batches)

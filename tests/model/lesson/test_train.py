@@ -140,3 +140,18 @@ def test_the_trainer_and_the_classifier_normalise_inputs_the_same_way(train_data
     classifier = trained.classifier()
     assert (classifier.mean, classifier.std) == (norm["mean"], norm["std"])
     assert np.array_equal(to_input(images, norm).numpy(), classifier.inputs(images.numpy()))
+
+
+def test_an_epochs_minibatches_cover_the_shuffled_order_once_in_its_one_buffer(train_data):
+    from model.lesson.train import Minibatches, normalization_for, to_input
+
+    images, labels = train_data[0][:1000], train_data[1][:1000]
+    norm = normalization_for(preset("best"), images)
+    minibatches = Minibatches(images, labels, norm, 256)
+    order = torch.randperm(1000, generator=torch.Generator().manual_seed(3))
+    taken = [minibatches.take(order, i) for i in range(minibatches.steps)]
+    assert minibatches.steps == 4 and [len(y) for _, y in taken] == [256, 256, 256, 232]
+    assert all(X.data_ptr() == minibatches.buffer.data_ptr() for X, _ in taken)  # no copy per step
+    # The buffer now holds the last (short) step, and each step's labels match its own rows.
+    assert torch.equal(taken[-1][0], to_input(images[order[768:]], norm))
+    assert torch.equal(torch.cat([y for _, y in taken]), labels[order])

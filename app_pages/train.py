@@ -328,12 +328,19 @@ def curves(run: dict, epochs: int, key: str) -> None:
     """A run's curves two ways: as they move within each epoch, and the chapter's own plot, one
     point per epoch, as d2l's train_ch3 draws it."""
     # Only the open tab's chart is made and sent: a class's live views redraw every second or two.
-    within, per_epoch = st.tabs([t("train.curves.within"), t("train.curves.d2l")], key=f"{key}_tab", on_change="rerun")
+    # The tab chosen while training stays chosen for the results, another widget.
+    labels = [t("train.curves.within"), t("train.curves.d2l")]
+    within, per_epoch = st.tabs(labels, default=labels[st.session_state.get("curves_tab", 0)], key=f"{key}_tab",
+                                on_change=remember_tab, args=(f"{key}_tab", labels))
     if within.open:
         within.plotly_chart(figures.curves_figure([run]), config=figures.PLOTLY_CONFIG, key=f"{key}_curves")
     if per_epoch.open:
         per_epoch.plotly_chart(figures.epochs_figure(run["history"], epochs), config=figures.PLOTLY_CONFIG,
                                key=f"{key}_d2l")
+
+
+def remember_tab(key: str, labels: list[str]) -> None:
+    st.session_state.curves_tab = labels.index(st.session_state[key])
 
 
 def show_metrics(points, history) -> None:
@@ -425,15 +432,21 @@ def results(record, classifier, store, test_data) -> None:
     cfg = record.config
     cols = st.columns(4)
     cols[0].metric(t("train.results.test_acc"), f"{ev.accuracy:.1%}", help=t("train.results.test_acc_help"))
-    cols[1].metric(t("train.results.epochs"), t("train.results.epochs_value", done=len(record.history),
-                                                  total=cfg.get("epochs")))
-    cols[2].metric(t("train.results.time"), t("train.results.time_value",
-                                               seconds=sum(h["seconds"] for h in record.history)))
+    # A run that ended inside an epoch learned past its last full one: 0.4 of 10, not 0.
+    done = meta.get("epochs_trained")
+    cols[1].metric(t("train.results.epochs"), t("train.results.epochs_value", done=len(record.history), total=cfg.get("epochs"))
+                   if done is None or done == len(record.history) else
+                   t("train.results.epochs_partial", done=done, total=cfg.get("epochs")))
+    seconds = meta.get("seconds")
+    cols[2].metric(t("train.results.time"), t("train.results.time_value", seconds=sum(h["seconds"] for h in record.history)
+                                               if seconds is None else seconds))
     cols[3].metric(t("train.results.impl"), short_name("impl", cfg.get("impl")))
 
     points = st.session_state.get("run_points", {}).get(record.id)
     if record.history or points:
         curves({"name": record.name, "history": record.history, "points": points}, cfg.get("epochs", 1), "result")
+    else:
+        st.caption(t("train.results.no_curves"))
     show_templates(classifier.weight, t("train.results.templates"))
 
     left, right = st.columns([3, 2], gap="large")

@@ -153,6 +153,8 @@ def _metadata(raw: dict) -> dict:
     try:
         meta["test_acc"] = metadata.accuracy(meta.get("test_acc"))
         meta["history"] = metadata.history(meta.get("history", []))
+        for name in ("seconds", "epochs_trained"):
+            meta[name] = metadata.amount(meta.get(name), name)
         for name in ("diverged", "created", "dataset", "description"):
             metadata.text(meta.get(name), name)
         if not isinstance(meta.get("config", {}), dict) or not isinstance(meta.get("stopped", False), bool):

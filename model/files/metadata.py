@@ -68,6 +68,16 @@ def accuracy(value: object, name: str = "test_acc") -> float | None:
     return float(value)
 
 
+def amount(value: object, name: str) -> float | None:
+    """None, or a finite number >= 0 (seconds, epochs)."""
+    if value is None:
+        return None
+    if not is_number(value) or value < 0:
+        raise MetadataError(Message("metadata.amount", "'{name}' must be a number of at least 0, not {value}",
+                                    name=name, value=_show(value)))
+    return float(value)
+
+
 def text(value: object, name: str, optional: bool = True) -> str | None:
     if value is None and optional:
         return None

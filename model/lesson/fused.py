@@ -168,18 +168,21 @@ def train_together(configs: list[TrainConfig],
                     on_progress(k, Progress(epoch, outcomes[k].steps / total_steps, outcomes[k].loss_sum / seen,
                                             correct[k] / seen, models.weight[k].numpy().copy()))
         accuracies = _accuracies(models, test_batches)
+        elapsed = time.perf_counter() - started
         for k, (result, outcome) in enumerate(zip(results, outcomes)):
             if ended[k]:
                 continue
             result.weight, result.bias = models.weight[k].clone(), models.bias[k].clone()
             result.test_acc = accuracies[k]
+            result.seconds += elapsed
+            result.epochs_trained = outcome.steps / steps_per_epoch
             if outcome.stopped or outcome.bad_loss is not None or outcome.seen < n:
                 ended[k] = True
                 result.stopped = outcome.stopped
                 result.diverged = divergence_message(result.config, outcome.bad_loss) if outcome.bad_loss is not None else None
                 continue
             metrics = {"epoch": epoch, "train_loss": outcome.loss_sum / n, "train_acc": correct[k] / n,
-                       "test_acc": accuracies[k], "seconds": time.perf_counter() - started}
+                       "test_acc": accuracies[k], "seconds": elapsed}
             result.history.append(metrics)
             if on_epoch is not None:
                 on_epoch(k, metrics)

@@ -42,12 +42,15 @@ class TrainResult:
     stopped: bool = False                # a stop request ended it early
     diverged: str | None = None          # a learner-facing reason when the loss blew up
     test_acc: float | None = None        # of the final weights (for a stopped run, past its last full epoch)
+    seconds: float = 0.0                 # training time, an unfinished last epoch included
+    epochs_trained: float = 0.0          # epochs of minibatches stepped on: 0.4 for a run stopped early in epoch 1
     evaluation: Any = None               # model.lesson.analysis.Evaluation of the final weights on the test set,
                                          # when the process that trained it computed one (model.service.workers)
 
     def classifier(self) -> LinearClassifier:
         meta = {"config": asdict(self.config), "history": self.history, "stopped": self.stopped,
-                "diverged": self.diverged, "dataset": dataset_checksum(), "test_acc": self.test_acc}
+                "diverged": self.diverged, "dataset": dataset_checksum(), "test_acc": self.test_acc,
+                "seconds": self.seconds, "epochs_trained": self.epochs_trained}
         return LinearClassifier(self.weight.numpy().copy(), self.bias.numpy().copy(),
                                 self.normalization["mean"], self.normalization["std"], meta)
 
@@ -236,13 +239,16 @@ def train(config: TrainConfig,
         steps = outcome.steps
         result.weight, result.bias = learner.net.weight_bias()
         test_acc = evaluate_accuracy(learner.net, test_batches)
+        elapsed = time.perf_counter() - started
+        result.seconds += elapsed
+        result.epochs_trained = steps / minibatches.steps
         if outcome.stopped or outcome.bad_loss is not None or outcome.seen < n:
             result.stopped = outcome.stopped
             result.diverged = divergence_message(config, outcome.bad_loss) if outcome.bad_loss is not None else None
             result.test_acc = test_acc  # of the weights it ends with, which learned past the last full epoch
             break
         metrics = {"epoch": epoch, "train_loss": outcome.loss_sum / n, "train_acc": outcome.correct / n,
-                   "test_acc": test_acc, "seconds": time.perf_counter() - started}
+                   "test_acc": test_acc, "seconds": elapsed}
         result.history.append(metrics)
         result.test_acc = test_acc
         if on_epoch is not None:

@@ -372,6 +372,7 @@ def _train(configs, data, connection, outbox: _Outbox) -> list[dict]:
     test_images, test_labels = data[2].numpy(), data[3].numpy()
     return [{"weight": r.weight.numpy().copy(), "bias": r.bias.numpy().copy(), "normalization": r.normalization,
              "history": r.history, "stopped": r.stopped, "diverged": r.diverged, "test_acc": r.test_acc,
+             "seconds": r.seconds, "epochs_trained": r.epochs_trained,
              "evaluation": evaluate(r.classifier(), test_images, test_labels)}
             for r in results]
 

@@ -478,6 +478,10 @@ def test_one_minibatch_at_a_time_counts_each_click_and_keeps_the_run(dataset_ava
     finish_training(at)
     run = store(at).list()[0]
     assert store(at).load_classifier(run.id).metadata["stopped"]  # what the 11 minibatches learned is a run
+    # Its results count what it trained, 11 of 235 minibatches, and the time it took: not "0 of 1" and "0.0 s".
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Epochs"] == "0.047 of 1" and shown["Training time"] != "0.0 s"
+    assert "there are no curves to draw" not in texts(at)  # it drew a point at every minibatch
 
 
 def test_the_engines_words_come_in_chinese_too(dataset_available):

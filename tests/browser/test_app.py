@@ -113,6 +113,9 @@ def test_training_shows_live_curves_and_stops_within_a_second(page, app_url):
     page.get_by_text("The ten weight templates, as they learn").wait_for()
     page.wait_for_function("() => document.body.innerText.includes('Training: epoch 2')", timeout=60_000)
     shot(page, "train-live")
+    # The learner opens the chapter's own plot while it trains: the results keep it open.
+    page.get_by_role("tab", name="Per epoch, as d2l draws it").click()
+    page.locator(".st-key-live_d2l .main-svg").first.wait_for(timeout=30_000)
     started = time.perf_counter()
     page.locator(".st-key-stop_job button").first.click()
     page.get_by_text("the weights learned up to the stop are kept").wait_for(timeout=10_000)
@@ -120,6 +123,8 @@ def test_training_shows_live_curves_and_stops_within_a_second(page, app_url):
     print(f"\nStop click -> stopped run shown: {stop_seconds * 1000:.0f} ms")
     assert stop_seconds < 3.0  # the job itself stops within one minibatch; the rest is the page redraw
     wait_until_idle(page)
+    page.locator(".st-key-result_d2l .main-svg").first.wait_for(timeout=30_000)
+    assert page.locator(".st-key-result_curves").count() == 0
     assert page.locator(NO_TRACEBACK).count() == 0
     shot(page, "train-stopped", tall=True)
 

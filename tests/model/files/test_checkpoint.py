@@ -151,6 +151,8 @@ def test_a_checkpoint_whose_first_byte_is_0x80_is_not_taken_for_a_pickle(classif
     ("history", [dict(EPOCH, seconds="fast")], "'seconds'"),
     ("diverged", {"why": "x"}, "'diverged' must be a text"),
     ("stopped", "yes", "'stopped' true or false"),
+    ("seconds", -1.0, "'seconds' must be a number of at least 0"),
+    ("epochs_trained", "half", "'epochs_trained' must be a number"),
     ("config", [1, 2], "'config' must be a record"),
     ("classes", ["cat", "dog"], "other classes"),
     ("deep", json.loads("[" * 30 + "]" * 30), "nested more than 8 levels"),

@@ -1,4 +1,5 @@
 """model.lesson.fused: K models in one pass give each model the numbers it gets trained alone."""
+import math
 import time
 from dataclasses import replace
 
@@ -58,6 +59,9 @@ def test_one_model_can_be_stopped_and_one_can_diverge_while_the_others_go_on(sma
     ran, stopped, diverged = train_together(configs, *small, should_stop=stop_the_second)
     assert len(ran.history) == 2 and not ran.stopped and ran.diverged is None
     assert stopped.stopped and stopped.history == [] and stopped.test_acc is not None
+    steps = math.ceil(len(small[0]) / 256)
+    # Its ten minibatches, and the time of the epoch it stopped in; the others went on for two.
+    assert stopped.epochs_trained == 10 / steps and 0 < stopped.seconds < ran.seconds and ran.epochs_trained == 2
     assert diverged.diverged and "too large" in diverged.diverged and torch.isfinite(diverged.weight).all()
     alone = train(configs[0], *small)
     assert torch.allclose(ran.weight, alone.weight, atol=1e-5)  # the others did not disturb it

@@ -70,6 +70,9 @@ def test_stop_is_honoured_within_one_batch(small):
     result = train(TrainConfig(epochs=3), *small, on_progress=seen.append, should_stop=should_stop)
     assert result.stopped and result.history == []
     assert len(calls) == 6
+    # It learned for five minibatches of an epoch: that and its time are what its results show.
+    assert result.epochs_trained == 5 / math.ceil(len(small[0]) / 256) and result.seconds > 0
+    assert result.classifier().metadata["epochs_trained"] == result.epochs_trained
     # What was learned in those five batches is kept.
     untrained = train(TrainConfig(epochs=1), *small, should_stop=lambda: True)
     assert not torch.equal(result.weight, untrained.weight)

@@ -8,7 +8,7 @@ from dataclasses import asdict, fields, replace
 import numpy as np
 import streamlit as st
 
-from model.lesson.config import CHOICES, PRESETS, TrainConfig
+from model.lesson.config import CHOICES, PRESETS, TrainConfig, fuse_key
 from model.service.jobs import FINISHED, QueueFull, Status
 from model.service.runs import RunError
 from model.service.settings import MAX_SEED, config_from_params, config_to_params
@@ -229,7 +229,7 @@ def sweep_value(name: str, value, lang: str) -> str:
 def sweep_setup(config: TrainConfig, lang: str) -> None:
     """Choose a setting and up to 8 values; Start trains them together in one pass."""
     with st.expander(t("train.sweep.title"), icon=":material/stacked_line_chart:"):
-        st.caption(t("train.sweep.text"))
+        st.caption(t("train.sweep.text" if fuse_key(config) else "train.sweep.text_in_turn"))
         c1, c2, c3 = st.columns([1.2, 2.6, 1.3], vertical_alignment="bottom")
         names = {name: i18n.text(lang, f"train.setup.names.{name}") for name in SWEEPS}
         name = c1.selectbox(t("train.sweep.setting"), list(SWEEPS), key="sweep_setting", format_func=names.get)
@@ -274,10 +274,14 @@ def sweep_live(jobs: list, name: str, lang: str, every: float) -> None:
     if snaps[0].status is Status.QUEUED:
         st.info(t("train.live.queued", position=snaps[0].position), icon=":material/hourglass_top:")
         return
-    done = min(len(snap.history) for snap in snaps)
-    st.progress(min(sum(snap.fraction for snap in snaps) / len(snaps), 1.0),
-                text=t("train.sweep.progress", count=len(jobs), epoch=min(done + 1, jobs[0].config.epochs),
-                       epochs=jobs[0].config.epochs, elapsed=snaps[0].elapsed))
+    if fuse_key(jobs[0].config):
+        done = min(len(snap.history) for snap in snaps)
+        text = t("train.sweep.progress", count=len(jobs), epoch=min(done + 1, jobs[0].config.epochs),
+                 epochs=jobs[0].config.epochs, elapsed=snaps[0].elapsed)
+    else:
+        text = t("train.sweep.progress_in_turn", count=len(jobs), done=sum(snap.status in FINISHED for snap in snaps),
+                 elapsed=sum(snap.elapsed for snap in snaps))
+    st.progress(min(sum(snap.fraction for snap in snaps) / len(snaps), 1.0), text=text)
     label = i18n.text(lang, f"train.setup.names.{name}")
     runs = [{"name": f"{label} {sweep_value(name, getattr(job.config, name), lang)}", "history": snap.history,
              "points": snap.points} for job, snap in zip(jobs, snaps)]
@@ -389,7 +393,7 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
     if "start_error" in st.session_state:
         st.error(st.session_state.start_error)  # the queue's or the config's own words
     if sweep:
-        c2.caption(t("train.sweep.running", count=len(sweep)))
+        c2.caption(t("train.sweep.running" if fuse_key(sweep[0].config) else "train.sweep.running_in_turn", count=len(sweep)))
         redrawn(sweep_live, sweep, slot["sweep_setting"], lang)
     elif active:
         c2.caption(t("train.controls.running", impl=t(f"train.setup.options.impl.{job.config.impl}"), epochs=job.config.epochs,

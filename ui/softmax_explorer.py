@@ -47,7 +47,8 @@ def softmax_explorer(logits: np.ndarray, class_names: list[str], key: str = "sof
 
     truth = st.selectbox(t("lesson.explorer.truth"), classes, format_func=class_names.__getitem__,
                          index=int(logits.argmax()), key=f"{key}_truth")
-    st.metric(t("lesson.explorer.loss", name=class_names[truth]), f"{-table['log_probabilities'][truth]:.4f}",
+    loss = 0.0 - float(table["log_probabilities"][truth])  # not -x: -log(1) would show as "-0.0000"
+    st.metric(t("lesson.explorer.loss", name=class_names[truth]), f"{loss:.4f}",
               help=t("lesson.explorer.loss_help"))
 
 

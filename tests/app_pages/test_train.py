@@ -516,3 +516,19 @@ def test_a_sweep_of_learning_rates_trains_together_and_keeps_a_run_each(dataset_
     assert sorted(at.multiselect(key="compare_runs").value) == sorted(r.id for r in runs)  # overlaid
     by_lr = {r.config["lr"]: r.test_acc for r in runs}
     assert by_lr[0.1] > by_lr[0.01]  # the exercise's answer shows: too small a step learns slowly
+
+
+def test_a_sweep_of_the_naive_softmax_says_its_values_train_one_after_another(dataset_available):
+    at = open_page("train")
+    assert "on the same minibatches, in one pass" in texts(at)
+    at.radio(key="cfg_impl").set_value("scratch").run()
+    at.checkbox(key="cfg_naive_softmax").check()
+    at.slider(key="cfg_epochs").set_value(1).run()
+    assert "so its values train one after another" in texts(at) and "in one pass" not in texts(at)
+    at.button(key="start_sweep").click().run()
+    assert_clean(at)
+    jobs = at.session_state["training"]["sweep"]
+    assert "one after another" in texts(at) and "side by side" not in texts(at)
+    assert all(job.wait(120) for job in jobs)
+    at.run()
+    assert len(store(at).list()) == 3

@@ -68,6 +68,9 @@ def test_scaled_up_logits_overflow_the_naive_column_only():
     assert rows["Dress"][1] == "inf" and rows["Dress"][2] == "nan"
     assert float(rows["Dress"][3]) == pytest.approx(1.0, abs=1e-4)
     assert at.error and i18n.text("en", "lesson.explorer.overflowed", largest=120.0) == at.error[0].value
+    # The stable softmax gives Dress all of it: a loss of exactly 0, shown without a minus sign.
+    at.selectbox(key="softmax_explorer_truth").set_value(3).run()
+    assert at.metric[0].value == "0.0000"
 
 
 def test_chinese_explorer_reads_from_the_chinese_catalog():

@@ -30,6 +30,7 @@ def class_name(label: int, article: bool = False, lang: str | None = None) -> st
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 3rem;}
 [data-testid="stImage"] img {image-rendering: pixelated;}
+.katex-display {overflow-x: auto; overflow-y: hidden;}  /* a formula wider than a phone scrolls, not cut off */
 </style>"""
 
 

@@ -19,23 +19,24 @@ from ui.i18n import t
 
 # Each step: its formula and the (module, qualified name) of the code that computes it.
 STEPS = {
-    "softmax": (r"\hat{y}_j = \frac{\exp(o_j)}{\sum_k \exp(o_k)} = \frac{\exp(o_j - \max_k o_k)}{\sum_k \exp(o_k - \max_k o_k)}",
+    "softmax": (r"\begin{aligned}\hat{y}_j &= \frac{\exp(o_j)}{\sum_k \exp(o_k)} \\ "
+                r"&= \frac{\exp(o_j - \max_k o_k)}{\sum_k \exp(o_k - \max_k o_k)}\end{aligned}",
                 [("model.lesson.scratch", "softmax_naive"), ("model.lesson.scratch", "log_softmax"),
                  ("model.lesson.scratch", "softmax")]),
-    "cross_entropy": (r"l(\mathbf{y}, \hat{\mathbf{y}}) = -\sum_j y_j \log \hat{y}_j = -\log \hat{y}_y "
-                      r"= -\Big(o_y - \max_k o_k - \log \sum_k \exp(o_k - \max_k o_k)\Big)",
+    "cross_entropy": (r"\begin{aligned}l(\mathbf{y}, \hat{\mathbf{y}}) &= -\sum_j y_j \log \hat{y}_j = -\log \hat{y}_y \\ "
+                      r"&= \max_k o_k - o_y \\ &\quad + \log \sum_k \exp(o_k - \max_k o_k)\end{aligned}",
                       [("model.lesson.scratch", "cross_entropy"),
                        ("model.lesson.scratch", "cross_entropy_from_logits")]),
     "accuracy": (r"\text{correct} = \sum_i \mathbb{1}\big[\operatorname{argmax}_j \hat{y}_{ij} = y_i\big]",
                  [("model.lesson.scratch", "accuracy")]),
-    "evaluate_accuracy": (r"\text{accuracy} = \frac{1}{n} \sum_{i=1}^{n} \mathbb{1}\big[\operatorname{argmax}_j "
-                          r"\hat{y}_{ij} = y_i\big]",
+    "evaluate_accuracy": (r"\begin{gathered}\text{accuracy} = \frac{1}{n} \sum_{i=1}^{n} \mathbb{1}\big[\hat{c}_i = y_i\big] \\ "
+                          r"\hat{c}_i = \operatorname{argmax}_j \hat{y}_{ij}\end{gathered}",
                           [("model.lesson.scratch", "evaluate_accuracy"), ("model.lesson.scratch", "Accumulator")]),
-    "sgd": (r"\mathbf{W} \leftarrow \mathbf{W} - \frac{\eta}{|\mathcal{B}|} \sum_{i \in \mathcal{B}} "
-            r"\nabla_{\mathbf{W}}\, l^{(i)},\qquad \nabla_{\mathbf{o}}\, l = \hat{\mathbf{y}} - \mathbf{y}",
+    "sgd": (r"\begin{gathered}\mathbf{W} \leftarrow \mathbf{W} - \frac{\eta}{|\mathcal{B}|} \sum_{i \in \mathcal{B}} "
+            r"\nabla_{\mathbf{W}}\, l^{(i)} \\ \nabla_{\mathbf{o}}\, l = \hat{\mathbf{y}} - \mathbf{y}\end{gathered}",
             [("model.lesson.train", "_ScratchLearner.step"), ("model.lesson.scratch", "HandOptimizer.step")]),
-    "concise": (r"\mathbf{o} = \mathrm{Flatten}(\mathbf{X})\,\mathbf{W}^\top + \mathbf{b},\qquad "
-                r"l = \mathrm{CrossEntropyLoss}(\mathbf{o}, \mathbf{y}),\qquad \mathrm{SGD}(\eta)",
+    "concise": (r"\begin{gathered}\mathbf{o} = \mathrm{Flatten}(\mathbf{X})\,\mathbf{W}^\top + \mathbf{b} \\ "
+                r"l = \mathrm{CrossEntropyLoss}(\mathbf{o}, \mathbf{y}) \\ \mathrm{SGD}(\eta)\end{gathered}",
                 [("model.lesson.concise", "ConciseSoftmaxRegression"), ("model.lesson.train", "_ConciseLearner"),
                  ("model.lesson.concise", "make_optimizer")]),
 }

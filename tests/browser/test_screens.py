@@ -130,3 +130,19 @@ def test_the_browsers_language_chooses_chinese_and_the_toggle_switches_on_a_phon
         page.locator("[data-testid=stMain] .st-key-cfg_epochs").wait_for()  # the page itself, not a reload elsewhere
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path,steps", [("home", ("softmax", "cross_entropy")),
+                                        ("train", ("sgd", "concise", "evaluate_accuracy"))])
+def test_every_formula_of_the_lessons_code_fits_its_box(screen, app_url, path, steps):
+    page, lang, size = screen
+    open_screen(page, app_url, path, lang, path)
+    for step in steps:
+        box = page.locator(f".st-key-lesson_code_{step}")
+        box.locator("summary").click()
+        box.locator(".katex-display").first.wait_for(timeout=30_000)
+    wait_until_idle(page)
+    widths = page.evaluate("() => [...document.querySelectorAll('.katex-display')].map(e => [e.scrollWidth, e.clientWidth])")
+    assert len(widths) >= len(steps)
+    # A few pixels of KaTeX's italic overhang aside, no formula is wider than its box (it would scroll, cut before).
+    assert all(scroll <= client + 3 for scroll, client in widths), widths

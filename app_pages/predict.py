@@ -153,13 +153,13 @@ def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None
     logit = float(contributions.sum() + classifier.bias[label])
     name = layout.class_name(label)
     st.markdown(t("predict.why.title", name=name))
-    c1, c2, c3 = st.columns([1, 1, 1.5], vertical_alignment="center")
-    pictures.picture(image28, t("predict.why.input"), "stretch", where=c1)
-    pictures.picture(pictures.diverging(classifier.templates()[label]), t("predict.why.template", name=name),
-                     "stretch", where=c2)
-    c3.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
-                    key="contributions")
-    c3.caption(t("predict.why.heatmap"))
+    left, right = st.columns(2, vertical_alignment="center")
+    with left:  # 6x28 px each: side by side on a phone too, no larger than the picture they explain
+        pictures.image_grid([image28, pictures.diverging(classifier.templates()[label])],
+                            [t("predict.why.input"), t("predict.why.template", name=name)], width=168)
+    right.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
+                       key="contributions")
+    right.caption(t("predict.why.heatmap"))
     st.caption(t("predict.why.caption", name=name, bias=float(classifier.bias[label]), logit=logit))
 
 

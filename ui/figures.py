@@ -134,7 +134,7 @@ def curves_figure(runs: list[dict], height: int = 320):
     left, right = [0.0, _PANEL_WIDTH], [_PANEL_WIDTH + _PANEL_SPACING, 1.0]
     return _figure(traces, base_layout(
         height, xaxis=dict(domain=left, **epoch_axis), xaxis2=dict(domain=right, anchor="y2", **epoch_axis),
-        yaxis2=dict(anchor="x2", tickformat=".0%"),
+        yaxis2=dict(anchor="x2", side="right", tickformat=".0%"),  # its ticks outside: a phone's gap holds none
         annotations=[_panel_title(t("figures.curves.loss"), left), _panel_title(t("figures.curves.accuracy"), right)]))
 
 

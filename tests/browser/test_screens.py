@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, wait_until_idle
-from tests.browser.test_app import NO_TRACEBACK, draw
+from tests.browser.test_app import NO_TRACEBACK, draw, set_epochs
 from tests.browser.test_predict_drawing import TROUSER
 from model import CLASSES, CLASSES_ZH
 from ui import i18n
@@ -95,6 +95,22 @@ def test_train_key_settings_and_start_are_on_the_page(screen, app_url):
     save(page, f"screen-train-{lang}-{size}")
 
 
+def test_train_results_charts_keep_their_labels_apart(screen, app_url):
+    page, lang, size = screen
+    open_screen(page, app_url, "train", lang, "train")
+    set_epochs(page, "Home")  # 1 epoch
+    page.locator(".st-key-start button").click()
+    page.locator(".st-key-result_curves .main-svg").first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    chart = page.locator(".st-key-result_curves")
+    chart.scroll_into_view_if_needed()
+    edges = lambda css: [b["x"] for b in (e.bounding_box() for e in chart.locator(css).all()) if b]  # noqa: E731
+    # The accuracy panel's own labels lie right of it, not in the gap beside the loss panel.
+    assert min(edges(".y2tick text")) >= max(edges(".x2tick text")), "accuracy ticks crowd the gap"
+    assert max(edges(".ytick text")) < min(edges(".x2tick text"))
+    save(page, f"screen-train-result-{lang}-{size}")
+
+
 def test_predict_answer_is_in_view_after_a_drawing(screen, app_url):
     page, lang, size = screen
     open_screen(page, app_url, "predict", lang, "predict")
@@ -113,6 +129,14 @@ def test_predict_answer_is_in_view_after_a_drawing(screen, app_url):
     # The model picker's names aren't cut off.
     assert page.evaluate("""() => [...document.querySelectorAll('[data-testid=stSidebar] [role=radiogroup] label')]
           .every((label) => label.scrollWidth <= label.clientWidth + 1)""")
+    # Why: the input and the template side by side, enlarged by a whole number, no larger than the canvas.
+    trouser = CLASSES_ZH[1] if lang == "zh" else CLASSES[1]
+    why = [page.locator("[data-testid=stImage]").filter(has_text=text).locator("img") for text in
+           (i18n.text(lang, "predict.why.input"), i18n.text(lang, "predict.why.template", name=trouser))]
+    assert [picture.count() for picture in why] == [1, 1]
+    boxes = [picture.bounding_box() for picture in why]
+    assert all(box["width"] % 28 == 0 and box["width"] <= drawing["width"] for box in boxes), boxes
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 1, boxes  # one row, on a phone too
     save(page, f"screen-predict-{lang}-{size}")
 
 

@@ -155,7 +155,7 @@ def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None
     st.markdown(t("predict.why.title", name=name))
     left, right = st.columns(2, vertical_alignment="center")
     with left:  # 6x28 px each: side by side on a phone too, no larger than the picture they explain
-        pictures.image_grid([image28, pictures.diverging(classifier.templates()[label])],
+        pictures.image_grid([image28, pictures.template_pictures(classifier.weight)[label]],
                             [t("predict.why.input"), t("predict.why.template", name=name)], width=168)
     right.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,
                        key="contributions")

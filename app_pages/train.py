@@ -359,8 +359,7 @@ def show_metrics(points, history) -> None:
 
 def show_templates(weight, title: str) -> None:
     st.markdown(f"**{title}**")
-    templates = [pictures.diverging(row.reshape(28, 28)) for row in np.asarray(weight)]
-    pictures.image_grid(templates, [layout.class_name(k) for k in range(10)])
+    pictures.image_grid(pictures.template_pictures(np.asarray(weight)), [layout.class_name(k) for k in range(10)])
     st.caption(t("train.templates.caption"))
 
 

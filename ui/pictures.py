@@ -66,14 +66,40 @@ def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
 _BLUE, _WHITE, _RED = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([178, 24, 43])
 
 
-def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
+def diverging(values: np.ndarray, limit=None) -> np.ndarray:
     """Signed values -> RGB uint8: blue negative, white zero, red positive, full colour at +-limit
-    (default: the 99th percentile of |values|, so a few extreme pixels don't wash out the rest)."""
+    (default: the 99th percentile of |values|, so a few extreme pixels don't wash out the rest;
+    an array of limits that broadcasts against `values` scales each part on its own)."""
     values = np.asarray(values, dtype=np.float32)
-    limit = float(limit if limit is not None else np.percentile(np.abs(values), 99)) or 1.0
+    if limit is None or np.isscalar(limit):
+        limit = float(limit if limit is not None else np.percentile(np.abs(values), 99)) or 1.0
     t = np.clip(values / limit, -1.0, 1.0)[..., None]
     rgb = np.where(t >= 0, _WHITE + t * (_RED - _WHITE), _WHITE + (-t) * (_BLUE - _WHITE))
     return rgb.astype(np.uint8)
+
+
+_TEMPLATES: OrderedDict[bytes, list[np.ndarray]] = OrderedDict()  # by the weights' content, shared by every session
+_TEMPLATES_LOCK = threading.Lock()
+
+
+def template_pictures(weight: np.ndarray) -> list[np.ndarray]:
+    """Each class's 784 weights ([10, 784]) as a diverging 28x28 picture, each scaled on its own,
+    remembered by content. In one pass over all ten: while a class trains, each small numpy
+    call of a page thread waits for the GIL again, and ten pictures one by one made 80 of them."""
+    weight = np.ascontiguousarray(weight, dtype=np.float32)
+    key = hashlib.blake2b(weight.tobytes(), digest_size=16).digest()
+    with _TEMPLATES_LOCK:
+        if key in _TEMPLATES:
+            _TEMPLATES.move_to_end(key)
+            return _TEMPLATES[key]
+    values = weight.reshape(-1, 28, 28)
+    limits = np.percentile(np.abs(values).reshape(len(values), -1), 99, axis=1)
+    made = list(diverging(values, np.where(limits > 0, limits, 1.0)[:, None, None]))
+    with _TEMPLATES_LOCK:
+        _TEMPLATES[key] = made
+        while len(_TEMPLATES) > 256:  # 23 KB each
+            _TEMPLATES.popitem(last=False)
+    return made
 
 
 def class_mean_pictures(split: str) -> list[np.ndarray]:

@@ -435,14 +435,13 @@ def results(record, classifier, store, test_data) -> None:
     cfg = record.config
     cols = st.columns(4)
     cols[0].metric(t("train.results.test_acc"), f"{ev.accuracy:.1%}", help=t("train.results.test_acc_help"))
-    # A run that ended inside an epoch learned past its last full one: 0.4 of 10, not 0.
-    done = meta.get("epochs_trained")
-    cols[1].metric(t("train.results.epochs"), t("train.results.epochs_value", done=len(record.history), total=cfg.get("epochs"))
-                   if done is None or done == len(record.history) else
-                   t("train.results.epochs_partial", done=done, total=cfg.get("epochs")))
-    seconds = meta.get("seconds")
-    cols[2].metric(t("train.results.time"), t("train.results.time_value", seconds=sum(h["seconds"] for h in record.history)
-                                               if seconds is None else seconds))
+    done, seconds = meta.get("epochs_trained"), meta.get("seconds")  # None in checkpoints made before them
+    if done is None:
+        done = len(record.history)
+    cols[1].metric(t("train.results.epochs"), t("train.results.epochs_value", done=epochs_shown(done),
+                                                  total=cfg.get("epochs")))
+    cols[2].metric(t("train.results.time"), t("train.results.time_value", seconds=seconds if seconds is not None
+                                               else sum(h["seconds"] for h in record.history)))
     cols[3].metric(t("train.results.impl"), short_name("impl", cfg.get("impl")))
 
     points = st.session_state.get("run_points", {}).get(record.id)
@@ -489,6 +488,14 @@ def results(record, classifier, store, test_data) -> None:
     if c3.button(t("train.results.use_on_predict"), key="use_on_predict", icon=":material/arrow_forward:", width="stretch"):
         st.session_state.predict_model = f"run:{record.id}"
         st.switch_page(layout.PAGES["predict"])
+
+
+def epochs_shown(done: float) -> str:
+    """Epochs trained, rounded down: a run that ended inside an epoch learned past its last
+    full one (0.047 of 1, not 0), and 9.996 of 10 is not 10."""
+    if done == int(done):
+        return str(int(done))
+    return f"{done:.2g}" if done < 0.1 else f"{math.floor(done * 100) / 100:g}"
 
 
 def mistake_to_reason(run_id: str, ev, labels: np.ndarray) -> None:

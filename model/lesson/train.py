@@ -134,7 +134,8 @@ class Minibatches:
     ask the allocator for 0.8 MB a step, which showed in the time of a whole training."""
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, normalization: dict, size: int):
-        self.flat_images, self.labels, self.normalization, self.size = images.reshape(len(images), -1), labels, normalization, size
+        self.flat_images, self.labels = images.reshape(len(images), -1), labels
+        self.normalization, self.size = normalization, size
         self.steps = math.ceil(len(images) / size)  # minibatches in an epoch
         self.buffer = torch.empty(size, self.flat_images.shape[1])
 
@@ -179,8 +180,8 @@ class EpochOutcome:
     bad_loss: float | None = None  # the non-finite loss that ended it (no update was made with it)
 
 
-def train_epoch(learner, minibatches: Minibatches, config: TrainConfig, epoch: int, order: torch.Tensor, steps: int, total_steps: int,
-                on_progress: Callable[[Progress], None] | None = None,
+def train_epoch(learner, minibatches: Minibatches, config: TrainConfig, epoch: int, order: torch.Tensor,
+                steps: int, total_steps: int, on_progress: Callable[[Progress], None] | None = None,
                 should_stop: Callable[[], bool] | None = None, report_every: int | None = None) -> EpochOutcome:
     """One pass over the training images in `order`; stops early for a stop request or a loss
     that is not finite. A learner never applies a non-finite update, so the weights it holds
@@ -225,8 +226,8 @@ def train(config: TrainConfig,
     result = TrainResult(weight, bias, normalization, config)
 
     n = len(train_images)
-    total_steps = math.ceil(n / config.batch_size) * config.epochs
     minibatches = Minibatches(train_images, train_labels, normalization, config.batch_size)
+    total_steps = minibatches.steps * config.epochs
     test_batches = batches(test_images, test_labels, normalization)  # 31 MB for the 10,000 test images
     steps = 0
     for epoch in range(1, config.epochs + 1):

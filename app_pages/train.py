@@ -229,7 +229,7 @@ def sweep_value(name: str, value, lang: str) -> str:
 def sweep_setup(config: TrainConfig, lang: str) -> None:
     """Choose a setting and up to 8 values; Start trains them together in one pass."""
     with st.expander(t("train.sweep.title"), icon=":material/stacked_line_chart:"):
-        st.caption(t("train.sweep.text" if fuse_key(config) else "train.sweep.text_in_turn"))
+        st.caption(t("train.sweep.text" if fuse_key(config) else "train.sweep.text_alone"))
         c1, c2, c3 = st.columns([1.2, 2.6, 1.3], vertical_alignment="bottom")
         names = {name: i18n.text(lang, f"train.setup.names.{name}") for name in SWEEPS}
         name = c1.selectbox(t("train.sweep.setting"), list(SWEEPS), key="sweep_setting", format_func=names.get)
@@ -279,8 +279,7 @@ def sweep_live(jobs: list, name: str, lang: str, every: float) -> None:
         text = t("train.sweep.progress", count=len(jobs), epoch=min(done + 1, jobs[0].config.epochs),
                  epochs=jobs[0].config.epochs, elapsed=snaps[0].elapsed)
     else:
-        text = t("train.sweep.progress_in_turn", count=len(jobs), done=sum(snap.status in FINISHED for snap in snaps),
-                 elapsed=sum(snap.elapsed for snap in snaps))
+        text = t("train.sweep.progress_alone", count=len(jobs), done=sum(snap.status in FINISHED for snap in snaps))
     st.progress(min(sum(snap.fraction for snap in snaps) / len(snaps), 1.0), text=text)
     label = i18n.text(lang, f"train.setup.names.{name}")
     runs = [{"name": f"{label} {sweep_value(name, getattr(job.config, name), lang)}", "history": snap.history,
@@ -338,7 +337,9 @@ def curves(run: dict, epochs: int, key: str) -> None:
                                 on_change=remember_tab, args=(f"{key}_tab", labels))
     if within.open:
         within.plotly_chart(figures.curves_figure([run]), config=figures.PLOTLY_CONFIG, key=f"{key}_curves")
-    if per_epoch.open:
+    if per_epoch.open and not run["history"]:
+        per_epoch.caption(t("train.curves.no_epoch"))
+    elif per_epoch.open:
         per_epoch.plotly_chart(figures.epochs_figure(run["history"], epochs), config=figures.PLOTLY_CONFIG,
                                key=f"{key}_d2l")
 
@@ -392,7 +393,7 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
     if "start_error" in st.session_state:
         st.error(st.session_state.start_error)  # the queue's or the config's own words
     if sweep:
-        c2.caption(t("train.sweep.running" if fuse_key(sweep[0].config) else "train.sweep.running_in_turn", count=len(sweep)))
+        c2.caption(t("train.sweep.running" if fuse_key(sweep[0].config) else "train.sweep.running_alone", count=len(sweep)))
         redrawn(sweep_live, sweep, slot["sweep_setting"], lang)
     elif active:
         c2.caption(t("train.controls.running", impl=t(f"train.setup.options.impl.{job.config.impl}"), epochs=job.config.epochs,
@@ -605,12 +606,17 @@ def runs(store, active: bool, data: dict) -> None:
               r.config.get("lr"), r.config.get("batch_size")] for r in records]))
         compare = []
         if len(records) > 1:
-            compare = st.multiselect(t("train.runs.compare"), [r.id for r in records], key="compare_runs",
-                                     default=[r.id for r in records[:3]], format_func={r.id: r.name for r in records}.get)
-        if compare:
-            chosen = [r for r in records if r.id in compare]
+            ids = [r.id for r in records]
+            # The newest three at first; a sweep's runs once it ends (ui.session); never a deleted run.
+            st.session_state.compare_runs = [i for i in st.session_state.get("compare_runs", ids[:3]) if i in ids]
+            compare = st.multiselect(t("train.runs.compare"), ids, key="compare_runs",
+                                     format_func={r.id: r.name for r in records}.get)
+        chosen = [r for r in records if r.id in compare and r.history]
+        if chosen:
             st.plotly_chart(figures.curves_figure([{"name": r.name, "history": r.history} for r in chosen]),
                             config=figures.PLOTLY_CONFIG, key="compare_curves")
+        elif compare:
+            st.caption(t("train.runs.compare_empty"))
     for broken in damaged:
         with st.container(border=True):
             st.error(t("train.runs.damaged", id=broken.id, folder=layout.plain(resources.settings().runs_dir),

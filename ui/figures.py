@@ -134,7 +134,8 @@ def curves_figure(runs: list[dict], height: int = 320):
     left, right = [0.0, _PANEL_WIDTH], [_PANEL_WIDTH + _PANEL_SPACING, 1.0]
     return _figure(traces, base_layout(
         height, xaxis=dict(domain=left, **epoch_axis), xaxis2=dict(domain=right, anchor="y2", **epoch_axis),
-        yaxis2=dict(anchor="x2", side="right", tickformat=".0%"),  # its ticks outside: a phone's gap holds none
+        # Its ticks outside: a phone's gap holds none. An accuracy lies in [0, 1], one point or many.
+        yaxis2=dict(anchor="x2", side="right", tickformat=".0%", autorangeoptions=dict(clipmin=0, clipmax=1)),
         annotations=[_panel_title(t("figures.curves.loss"), left), _panel_title(t("figures.curves.accuracy"), right)]))
 
 

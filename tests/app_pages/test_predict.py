@@ -73,6 +73,12 @@ def test_predict_a_random_test_image(dataset_available):
     at.segmented_control(key="predict_input").set_value("Test image").run()
     assert_clean(at)
     assert "Prediction:" in texts(at) and "confident" in texts(at)
+    # The answer's line and its bar give the same number: a 99.7% bar is not "100% confident".
+    import json
+
+    bars = json.loads(next(c for c in at.get("plotly_chart") if c.key == "probabilities").proto.spec)["data"][0]
+    top = max(bars["text"], key=lambda text: float(text.rstrip("%")))
+    assert f"{top} confident" in texts(at), top
     # probabilities, each pixel's contribution, why not the runner-up, softmax on these numbers
     assert len(at.get("plotly_chart")) == 4
     keys = {c.key for c in at.get("plotly_chart")}

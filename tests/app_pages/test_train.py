@@ -518,17 +518,44 @@ def test_a_sweep_of_learning_rates_trains_together_and_keeps_a_run_each(dataset_
     assert by_lr[0.1] > by_lr[0.01]  # the exercise's answer shows: too small a step learns slowly
 
 
-def test_a_sweep_of_the_naive_softmax_says_its_values_train_one_after_another(dataset_available):
+def test_a_sweep_of_the_naive_softmax_says_each_value_trains_on_its_own(dataset_available):
     at = open_page("train")
     assert "on the same minibatches, in one pass" in texts(at)
     at.radio(key="cfg_impl").set_value("scratch").run()
     at.checkbox(key="cfg_naive_softmax").check()
     at.slider(key="cfg_epochs").set_value(1).run()
-    assert "so its values train one after another" in texts(at) and "in one pass" not in texts(at)
+    assert "so each value trains on its own" in texts(at) and "in one pass" not in texts(at)
     at.button(key="start_sweep").click().run()
     assert_clean(at)
     jobs = at.session_state["training"]["sweep"]
-    assert "one after another" in texts(at) and "side by side" not in texts(at)
+    assert "each on its own" in texts(at) and "side by side" not in texts(at)
     assert all(job.wait(120) for job in jobs)
     at.run()
     assert len(store(at).list()) == 3
+
+
+def test_runs_stopped_in_their_first_epoch_say_why_a_chart_is_empty(dataset_available):
+    import time
+
+    at = open_page("train")
+    for _ in range(2):  # two runs that each take 3 minibatches, then stop
+        at.segmented_control(key="train_speed").set_value("step").run()
+        at.button(key="start").click().run()
+        job = at.session_state["training"]["job"]
+        for _ in range(3):
+            at.button(key="next_batch").click().run()
+        deadline = time.time() + 20
+        while job.snapshot().batches < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        at.button(key="stop_job").click().run()
+        finish_training(at)
+    assert len(store(at).list()) == 2 and all(not r.history for r in store(at).list())
+    # Both are chosen for comparing, but neither finished an epoch: said, not an empty chart.
+    assert len(at.multiselect(key="compare_runs").value) == 2
+    assert "there are no epochs to compare yet" in texts(at)
+    assert "compare_curves" not in [chart.key for chart in at.get("plotly_chart")]
+    # The chapter's per-epoch plot of such a run: why it has no points yet.
+    at.session_state["result_tab"] = "Per epoch, as d2l draws it"
+    at.run()
+    assert "No epoch has finished yet" in texts(at)
+    assert "result_d2l" not in [chart.key for chart in at.get("plotly_chart")]

@@ -107,7 +107,8 @@ def curves_figure(runs: list[dict], height: int = 320):
 
     Each run: {"name", "history": per-epoch dicts, "points": in-epoch points (optional)}.
     One run draws train loss, train accuracy and test accuracy; several runs overlay their
-    test accuracy and train loss, one colour per run."""
+    test accuracy and train loss, one colour per run, each named once in the legend (by its
+    train loss until its first epoch ends)."""
     single = len(runs) == 1
     traces = []
     for i, run in enumerate(runs):
@@ -122,7 +123,7 @@ def curves_figure(runs: list[dict], height: int = 320):
             steps, steps_x, mode = history, epochs, "lines+markers"
         if steps:
             traces.append(_line(steps_x, [s["train_loss"] for s in steps], prefix + t("figures.curves.train_loss"),
-                                color, mode, legendgroup=str(i), showlegend=single, **_LEFT))
+                                color, mode, legendgroup=str(i), showlegend=single or not history, **_LEFT))
             if single:
                 traces.append(_line(steps_x, [s["train_acc"] for s in steps], t("figures.curves.train_acc"),
                                     CLASS_COLORS[1], mode, **_RIGHT))

@@ -148,3 +148,13 @@ def test_one_runs_curves_put_the_loss_left_and_the_accuracies_right_and_every_ch
         assert fig.layout.font.family == figures.FONTS
         legend = fig.layout.legend
         assert (legend.orientation, legend.yanchor, legend.y, legend.x) == ("h", "top", -0.22, 0)
+
+
+def test_overlaid_runs_are_each_named_once_in_the_legend_before_and_after_their_first_epoch():
+    from ui import figures
+
+    point = {"x": 0.5, "train_loss": 0.9, "train_acc": 0.7}
+    epoch = {"epoch": 1, "train_loss": 0.8, "train_acc": 0.75, "test_acc": 0.79, "seconds": 1.0}
+    runs = [{"name": "lr 0.1", "history": [epoch], "points": [point]}, {"name": "lr 1", "history": [], "points": [point]}]
+    shown = [trace.name for trace in figures.curves_figure(runs).data if trace.showlegend is not False]
+    assert shown == ["lr 0.1", "lr 1: train loss"]  # the second is still in its first epoch, yet named

@@ -525,6 +525,7 @@ def test_a_sweep_of_the_naive_softmax_says_each_value_trains_on_its_own(dataset_
     at.checkbox(key="cfg_naive_softmax").check()
     at.slider(key="cfg_epochs").set_value(1).run()
     assert "so each value trains on its own" in texts(at) and "in one pass" not in texts(at)
+    assert "naive softmax on" in texts(at)  # the setup's caption, not Python's True
     at.button(key="start_sweep").click().run()
     assert_clean(at)
     jobs = at.session_state["training"]["sweep"]

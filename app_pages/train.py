@@ -199,6 +199,7 @@ def start(config: TrainConfig) -> None:
     except (ValueError, QueueFull) as error:
         st.session_state.start_error = explain(error)
         return
+    session.started([slot["job"]])
     st.session_state.pop("start_error", None)
     st.session_state.pop("link_notes", None)
 
@@ -250,6 +251,7 @@ def start_sweep(config: TrainConfig, name: str, values: list) -> None:
     except (ValueError, QueueFull) as error:
         st.session_state.start_error = explain(error)
         return
+    session.started(slot["sweep"])
     slot["sweep_setting"] = name
     slot.pop("sweep_compared", None)
     st.session_state.pop("start_error", None)
@@ -345,7 +347,8 @@ def curves(run: dict, epochs: int, key: str) -> None:
 
 
 def remember_tab(key: str, labels: list[str]) -> None:
-    st.session_state.curves_tab = labels.index(st.session_state[key])
+    if st.session_state.get(key) in labels:  # a label from before a language switch is not remembered
+        st.session_state.curves_tab = labels.index(st.session_state[key])
 
 
 def show_metrics(points, history) -> None:

@@ -68,18 +68,20 @@ def text(lang: str, key: str, **values) -> str:
     return template.format(**values) if values else template
 
 
-def explain(thing) -> str:
-    """An engine message (model.message.Message, or an error raised with one) in this run's
-    language; anything else as its plain text. Values that are Messages are explained too."""
+def explain(thing, lang: str | None = None) -> str:
+    """An engine message (model.message.Message, or an error raised with one) in `lang` (default:
+    this run's language); anything else as its plain text. Values that are Messages are explained too."""
     from model.message import Message, reason
 
     message = reason(thing) if isinstance(thing, BaseException) else thing
     if not isinstance(message, Message):
         return str(message)
-    template = catalog(language()).get(f"engine.{message.key}")
+    lang = lang or language()
+    template = catalog(lang).get(f"engine.{message.key}")
     if template is None:
         return str(message)
-    values = {name: explain(value) if isinstance(value, Message) else value for name, value in message.values.items()}
+    values = {name: explain(value, lang) if isinstance(value, Message) else value
+              for name, value in message.values.items()}
     return template.format(**values) if values else template
 
 

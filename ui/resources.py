@@ -107,13 +107,15 @@ def training_queue():
     from model.service.jobs import TrainingQueue
     from model.service.workers import TrainingProcesses
 
+    from ui import keeper
+
     s = settings()
     processes = TrainingProcesses(count=s.max_concurrent_trainings, threads=s.torch_threads(),
                                   lanes=s.trainings_per_process)
     processes.start(training_tensors())
     return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
                          max_waiting=s.max_waiting, abandon_after=s.abandon_seconds, max_fused=s.max_fused,
-                         processes=processes)
+                         processes=processes, on_finished=keeper.on_finished)  # runs kept as they end
 
 
 def redraw_seconds() -> float:

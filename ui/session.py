@@ -8,7 +8,7 @@ import streamlit as st
 
 from model.files.data import DatasetError
 from model.service.runs import name_of
-from ui import resources
+from ui import i18n, keeper, resources
 from ui.i18n import explain
 
 
@@ -35,6 +35,12 @@ def training_slot() -> dict:
     slot is a plain dict fetched before a job is submitted, so keeping the job in it is no
     Streamlit call: a click can't land between the two and leave a training nobody holds."""
     return st.session_state.setdefault("training", {})
+
+
+def started(jobs) -> None:
+    """Jobs this session just submitted: on disk their runs are kept as they end, even if this
+    tab is closed by then (ui.keeper), and named in this session's language."""
+    keeper.started(jobs, i18n.language(), run_store() if runs_are_on_disk() else None)
 
 
 def active_jobs() -> list:
@@ -78,19 +84,19 @@ def _save_once(job) -> None:
         evaluation = job.result.evaluation or resources.evaluate(classifier)
     except DatasetError:
         evaluation = None
-    try:
-        record = store.save(classifier, name)
+    try:  # on disk the queue may have kept it already, as the training ended (ui.keeper)
+        run_id = keeper.keep(job, store) if runs_are_on_disk() else store.save(classifier, name).id
     except Exception as error:  # noqa: BLE001 - a full disk, a refused file: keep the run in this session instead
         logging.getLogger(__name__).warning("saving run of job %s failed", job.id, exc_info=True)
         st.session_state.runs_disk_error = f"{resources.settings().runs_dir}: {getattr(error, 'strerror', None) or error}"
         store = run_store()
-        record = store.save(classifier, name)
-    saved[job.id] = record.id  # no Streamlit call between the save and this line
+        run_id = store.save(classifier, name).id
+    saved[job.id] = run_id  # no Streamlit call between the save and this line
     notices.setdefault("evicted", []).extend(old.name for old in store.evicted)
-    points[record.id] = job.snapshot().points
+    points[run_id] = job.snapshot().points
     if evaluation is not None:
-        evaluations[record.id] = evaluation
-    st.session_state.selected_run = record.id
+        evaluations[run_id] = evaluation
+    st.session_state.selected_run = run_id
 
 
 def run_notices() -> dict:

@@ -248,13 +248,16 @@ class TrainingQueue:
     `runner` trains one config (model.lesson.train.train by default), `group_runner` several
     (model.lesson.fused.train_together), both in a worker thread of this process; tests pass fakes.
     With `processes` (model.service.workers.TrainingProcesses) every training but a slow-motion one
-    runs in a child process instead, out of reach of this process's GIL.
+    runs in a child process instead, out of reach of this process's GIL. `on_finished(job)` is
+    called for each job that ends with a result, in the worker thread, after waiters are woken:
+    the app keeps the run there, so a tab closed while it trained loses nothing.
     """
 
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
                  runner: Callable | None = None, max_waiting: int | None = None,
                  abandon_after: float | None = None, max_fused: int = 1, group_runner: Callable | None = None,
-                 gather_seconds: float = GATHER_SECONDS, processes=None):
+                 gather_seconds: float = GATHER_SECONDS, processes=None,
+                 on_finished: Callable[[Job], None] | None = None):
         self.max_running = max(1, int(max_running or training_cpus()))
         self.threads_per_job = max(1, int(threads_per_job or threads_per_training(self.max_running)))
         self.max_waiting = max_waiting
@@ -264,6 +267,7 @@ class TrainingQueue:
         self._runner = runner or _default_runner
         self._group_runner = group_runner or _default_group_runner
         self._processes = processes
+        self._on_finished = on_finished
         self._lock = threading.Lock()
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
@@ -442,6 +446,16 @@ class TrainingQueue:
                 self._start_ready()
             for job in group:
                 job._finished.set()
+            for job in group:
+                self._tell_finished(job)
+
+    def _tell_finished(self, job: Job) -> None:
+        if self._on_finished is None or job.result is None:
+            return
+        try:
+            self._on_finished(job)
+        except Exception:  # noqa: BLE001 - the page that holds the job still has it
+            log.exception("on_finished failed for training job %s", job.id)
 
     @staticmethod
     def _callbacks(group: list[Job]) -> dict:

@@ -560,3 +560,24 @@ def test_runs_stopped_in_their_first_epoch_say_why_a_chart_is_empty(dataset_avai
     at.run()
     assert "No epoch has finished yet" in texts(at)
     assert "result_d2l" not in [chart.key for chart in at.get("plotly_chart")]
+
+
+def test_locally_a_training_whose_tab_was_closed_is_kept_once_in_its_language(dataset_available, fresh_settings):
+    import time
+
+    at = open_page("train")
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.slider(key="cfg_epochs").set_value(2).run()
+    at.button(key="start").click().run()
+    job = at.session_state["training"]["job"]
+    # The tab is closed: its page never runs again. The queue keeps the run as the training ends.
+    assert job.wait(120)
+    deadline = time.time() + 10
+    while not store(at).list() and time.time() < deadline:
+        time.sleep(0.05)
+    runs = store(open_page("train")).list()  # what a new tab finds
+    assert len(runs) == 1 and runs[0].name.startswith("简洁实现") and len(runs[0].history) == 2
+    at.run()  # the old tab comes back: its run is that one, not a second copy
+    assert_clean(at)
+    assert [r.id for r in store(at).list()] == [runs[0].id] and at.session_state["selected_run"] == runs[0].id

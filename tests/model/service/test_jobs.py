@@ -447,3 +447,21 @@ def test_a_queued_job_is_not_waited_for():
     began = time.monotonic()
     assert not queued.wait_if_ending(within=3.0) and time.monotonic() - began < 0.1
     release.set()
+
+
+def test_on_finished_hears_of_each_job_that_ends_with_a_result_once_even_if_it_raises():
+    heard, release = [], threading.Event()
+
+    def listener(job):
+        heard.append(job)
+        raise OSError("disk full")  # logged; the job and the queue go on
+
+    queue = TrainingQueue(max_running=1, runner=fake_runner(release), on_finished=listener)
+    first, waiting = queue.submit(FakeConfig(lr=0.1), ()), queue.submit(FakeConfig(lr=0.2), ())
+    waiting.stop()  # leaves the line without a result: nothing to keep
+    release.set()
+    assert first.wait(5) and wait_for(lambda: heard == [first])
+    failed = TrainingQueue(max_running=1, runner=lambda *a, **k: 1 / 0, on_finished=listener).submit(FakeConfig(), ())
+    assert failed.wait(5) and failed.status is Status.FAILED
+    time.sleep(0.1)
+    assert heard == [first] and queue.running == 0

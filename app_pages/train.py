@@ -412,6 +412,9 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
             st.warning(t(f"train.controls.{what}", seconds=settings.abandon_seconds), icon=":material/timer_off:")
         elif job is not None and job.status is Status.CANCELLED and session.job_saved(job):
             st.info(t("train.controls.cancelled"))
+        others = resources.training_queue().running
+        if others and session.runs_are_on_disk():  # e.g. started in a tab since closed: its run is kept
+            st.info(t("train.controls.others_running", count=others), icon=":material/hourglass_top:")
 
 
 # --- results of a run ------------------------------------------------------------------------

@@ -568,16 +568,18 @@ def test_locally_a_training_whose_tab_was_closed_is_kept_once_in_its_language(da
     at = open_page("train")
     at.query_params["lang"] = "zh"
     at.run()
-    at.slider(key="cfg_epochs").set_value(2).run()
+    at.slider(key="cfg_epochs").set_value(20).run()
     at.button(key="start").click().run()
     job = at.session_state["training"]["job"]
-    # The tab is closed: its page never runs again. The queue keeps the run as the training ends.
+    # The tab is closed: its page never runs again. A new tab is told the training goes on...
+    assert "1 training(s) started elsewhere" in texts(open_page("train")) and not job.finished
+    # ...and the queue keeps the run as the training ends.
     assert job.wait(120)
     deadline = time.time() + 10
     while not store(at).list() and time.time() < deadline:
         time.sleep(0.05)
     runs = store(open_page("train")).list()  # what a new tab finds
-    assert len(runs) == 1 and runs[0].name.startswith("简洁实现") and len(runs[0].history) == 2
+    assert len(runs) == 1 and runs[0].name.startswith("简洁实现") and len(runs[0].history) == 20
     at.run()  # the old tab comes back: its run is that one, not a second copy
     assert_clean(at)
     assert [r.id for r in store(at).list()] == [runs[0].id] and at.session_state["selected_run"] == runs[0].id

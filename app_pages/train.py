@@ -429,7 +429,7 @@ def evaluation(run_id: str, classifier) -> dict:
 
 def results(record, classifier, store, test_data) -> None:
     meta = classifier.metadata
-    st.subheader(t("train.results.title", name=layout.plain(record.name)))
+    st.subheader(t("train.results.title", name=layout.plain(layout.run_name(record))))
     manage(record, store)
     if meta.get("diverged"):
         from model.lesson.train import divergence_reason  # torch: loaded already, this run trained
@@ -453,7 +453,8 @@ def results(record, classifier, store, test_data) -> None:
 
     points = st.session_state.get("run_points", {}).get(record.id)
     if record.history or points:
-        curves({"name": record.name, "history": record.history, "points": points}, cfg.get("epochs", 1), "result")
+        curves({"name": layout.run_name(record), "history": record.history, "points": points}, cfg.get("epochs", 1),
+               "result")
     else:
         st.caption(t("train.results.no_curves"))
     show_templates(classifier.weight, t("train.results.templates"))
@@ -546,11 +547,12 @@ def manage(record, store) -> None:
     """Rename and Delete, each behind a small popover so they don't clutter the results."""
     c1, c2, _ = st.columns([1.3, 1.2, 4.5])  # wide enough that "Rename" is not cut off
     with c1.popover(t("train.manage.rename"), icon=":material/edit:", width="stretch"):
-        st.text_input(t("train.manage.new_name"), value=record.name, key=f"rename_{record.id}", max_chars=100)
+        st.text_input(t("train.manage.new_name"), value=layout.run_name(record), key=f"rename_{record.id}",
+                      max_chars=100)
         st.button(t("train.manage.save_name"), key="rename_run", on_click=rename, args=(store, record.id))
     with c2.popover(t("train.manage.delete"), icon=":material/delete:", width="stretch"):
         confirm = "delete_confirm_disk" if session.runs_are_on_disk() else "delete_confirm"
-        st.markdown(t(f"train.manage.{confirm}", name=layout.plain(record.name)))
+        st.markdown(t(f"train.manage.{confirm}", name=layout.plain(layout.run_name(record))))
         st.button(t("train.manage.delete_run"), key="delete_run", type="primary", on_click=delete, args=(store, record.id))
 
 
@@ -567,11 +569,12 @@ def lesson() -> None:
 def runs(store, active: bool, data: dict) -> None:
     """What the last save did, the chosen run's results, every run, and the damaged ones."""
     records, damaged = store.scan()
+    names = {r.id: layout.run_name(r) for r in records}
     evicted = session.run_notices().pop("evicted", None)
     if evicted:
-        names = t("train.runs.names_separator").join(layout.plain(name) for name in evicted)
         st.warning(t("train.runs.evicted_one" if len(evicted) == 1 else "train.runs.evicted_many", kept=len(records),
-                     count=len(evicted), names=names), icon=":material/auto_delete:")
+                     count=len(evicted), names=t("train.runs.names_separator").join(layout.plain(n) for n in evicted)),
+                   icon=":material/auto_delete:")
     if "runs_disk_error" in st.session_state:
         st.warning(t("train.runs.disk_error", error=st.session_state.runs_disk_error), icon=":material/save:")
     if "run_error" in st.session_state:
@@ -580,7 +583,6 @@ def runs(store, active: bool, data: dict) -> None:
         ids = [r.id for r in records]
         if st.session_state.get("selected_run") not in ids:
             st.session_state.selected_run = ids[0]
-        names = {r.id: r.name for r in records}
         st.divider()
         if len(records) > 1:
             st.selectbox(t("train.runs.show_results"), ids, key="selected_run", format_func=names.get)
@@ -589,7 +591,7 @@ def runs(store, active: bool, data: dict) -> None:
             classifier = store.load_classifier(record.id)
         except Exception as error:  # noqa: BLE001 - a damaged or vanished run is a message, not a traceback
             classifier = None
-            st.error(t("train.runs.load_error", name=layout.plain(record.name), error=layout.plain(explain(error))))
+            st.error(t("train.runs.load_error", name=layout.plain(names[record.id]), error=layout.plain(explain(error))))
             manage(record, store)
         if classifier is not None:
             results(record, classifier, store, data["test"])
@@ -607,7 +609,7 @@ def runs(store, active: bool, data: dict) -> None:
         st.markdown(layout.markdown_table(
             [t(f"train.runs.columns.{column}") for column in
              ("name", "test_acc", "epochs", "impl", "optimizer", "lr", "batch_size")],
-            [[r.name, f"{r.test_acc:.2%}" if r.test_acc is not None else "–", len(r.history),
+            [[names[r.id], f"{r.test_acc:.2%}" if r.test_acc is not None else "–", len(r.history),
               short_name("impl", r.config.get("impl")), short_name("optimizer", r.config.get("optimizer")),
               r.config.get("lr"), r.config.get("batch_size")] for r in records]))
         compare = []
@@ -616,10 +618,10 @@ def runs(store, active: bool, data: dict) -> None:
             # The newest three at first; a sweep's runs once it ends (ui.session); never a deleted run.
             st.session_state.compare_runs = [i for i in st.session_state.get("compare_runs", ids[:3]) if i in ids]
             compare = st.multiselect(t("train.runs.compare"), ids, key="compare_runs",
-                                     format_func={r.id: r.name for r in records}.get)
+                                     format_func=names.get)
         chosen = [r for r in records if r.id in compare and r.history]
         if chosen:
-            st.plotly_chart(figures.curves_figure([{"name": r.name, "history": r.history} for r in chosen]),
+            st.plotly_chart(figures.curves_figure([{"name": names[r.id], "history": r.history} for r in chosen]),
                             config=figures.PLOTLY_CONFIG, key="compare_curves")
         elif compare:
             st.caption(t("train.runs.compare_empty"))

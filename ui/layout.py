@@ -18,6 +18,19 @@ PAGES = {"home": "app_pages/home.py", "dataset": "app_pages/dataset.py", "train"
          "predict": "app_pages/predict.py"}
 
 
+def run_name(record) -> str:
+    """A saved run's name in this run's language. A default name ("concise, lr 0.1, 10 epochs,
+    84.1%") was written in the language of the page that trained it, so it is made again in
+    this one; a name the learner gave stays as written."""
+    from model.service.runs import default_name
+
+    for stopped, diverged in ((False, False), (True, False), (False, True)):
+        made = default_name(record.config, record.history, record.test_acc, stopped, diverged)
+        if record.name in (i18n.explain(made, lang) for lang in i18n.LANGUAGES):
+            return i18n.explain(made)
+    return record.name
+
+
 def class_name(label: int, article: bool = False, lang: str | None = None) -> str:
     """A class's name in this run's language or `lang` (d2l-zh's names in Chinese); `article`:
     "a Coat", "an Ankle boot" in English, for a sentence."""

@@ -583,3 +583,19 @@ def test_locally_a_training_whose_tab_was_closed_is_kept_once_in_its_language(da
     at.run()  # the old tab comes back: its run is that one, not a second copy
     assert_clean(at)
     assert [r.id for r in store(at).list()] == [runs[0].id] and at.session_state["selected_run"] == runs[0].id
+
+
+def test_a_default_run_name_follows_the_language_and_a_given_one_stays(dataset_available):
+    at = open_page("train")
+    at.query_params["lang"] = "zh"
+    at.run()
+    train_one_epoch(at)
+    run = store(at).list()[0]
+    assert run.name.startswith("简洁实现")  # written in the language it was trained in
+    at.query_params["lang"] = "en"
+    at.run()
+    assert any(s.value.startswith("Results: concise, lr 0.1, 1 epoch") for s in at.subheader)
+    assert "简洁实现" not in texts(at)
+    store(at).rename(run.id, "我的第一个模型")  # a name the learner gave: as written, in any language
+    at.run()
+    assert any(s.value == "Results: 我的第一个模型" for s in at.subheader)

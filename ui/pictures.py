@@ -38,24 +38,34 @@ def image_grid(images, captions, width: int = 100) -> None:
             picture(image, caption, width)
 
 
-_PNGS: OrderedDict[tuple, bytes] = OrderedDict()  # the latest pictures' PNGs, shared by every session
-_PNGS_LOCK = threading.Lock()
+class _Remembered:
+    """The latest `keep` things made, by key, shared by every session (an LRU with a lock)."""
+
+    def __init__(self, keep: int):
+        self.keep, self.made, self.lock = keep, OrderedDict(), threading.Lock()
+
+    def get(self, key, make):
+        """The thing for `key`, made by make() the first time (outside the lock)."""
+        with self.lock:
+            if key in self.made:
+                self.made.move_to_end(key)
+                return self.made[key]
+        made = make()
+        with self.lock:
+            self.made[key] = made
+            while len(self.made) > self.keep:
+                self.made.popitem(last=False)
+        return made
+
+
+_PNGS = _Remembered(4000)  # ~0.5-3 KB each: a few MB
 
 
 def cached_png(image: np.ndarray) -> bytes:
     """png(image), remembered by content: a class polling a training's templates, or reopening
     its results, encodes each picture once."""
     key = (image.shape, image.dtype.str, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
-    with _PNGS_LOCK:
-        if key in _PNGS:
-            _PNGS.move_to_end(key)
-            return _PNGS[key]
-    encoded = png(image)
-    with _PNGS_LOCK:
-        _PNGS[key] = encoded
-        while len(_PNGS) > 4000:  # ~0.5-3 KB each: a few MB
-            _PNGS.popitem(last=False)
-    return encoded
+    return _PNGS.get(key, lambda: png(image))
 
 
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -78,8 +88,7 @@ def diverging(values: np.ndarray, limit=None) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
-_TEMPLATES: OrderedDict[bytes, list[np.ndarray]] = OrderedDict()  # by the weights' content, shared by every session
-_TEMPLATES_LOCK = threading.Lock()
+_TEMPLATES = _Remembered(256)  # 23 KB each
 
 
 def template_pictures(weight: np.ndarray) -> list[np.ndarray]:
@@ -87,19 +96,13 @@ def template_pictures(weight: np.ndarray) -> list[np.ndarray]:
     remembered by content. In one pass over all ten: while a class trains, each small numpy
     call of a page thread waits for the GIL again, and ten pictures one by one made 80 of them."""
     weight = np.ascontiguousarray(weight, dtype=np.float32)
-    key = hashlib.blake2b(weight.tobytes(), digest_size=16).digest()
-    with _TEMPLATES_LOCK:
-        if key in _TEMPLATES:
-            _TEMPLATES.move_to_end(key)
-            return _TEMPLATES[key]
-    values = weight.reshape(-1, 28, 28)
-    limits = np.percentile(np.abs(values).reshape(len(values), -1), 99, axis=1)
-    made = list(diverging(values, np.where(limits > 0, limits, 1.0)[:, None, None]))
-    with _TEMPLATES_LOCK:
-        _TEMPLATES[key] = made
-        while len(_TEMPLATES) > 256:  # 23 KB each
-            _TEMPLATES.popitem(last=False)
-    return made
+
+    def make() -> list[np.ndarray]:
+        values = weight.reshape(-1, 28, 28)
+        limits = np.percentile(np.abs(values).reshape(len(values), -1), 99, axis=1)
+        return list(diverging(values, np.where(limits > 0, limits, 1.0)[:, None, None]))
+
+    return _TEMPLATES.get(hashlib.blake2b(weight.tobytes(), digest_size=16).digest(), make)
 
 
 def class_mean_pictures(split: str) -> list[np.ndarray]:

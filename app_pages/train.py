@@ -428,8 +428,8 @@ def evaluation(run_id: str, classifier) -> dict:
 
 
 def results(record, classifier, store, test_data) -> None:
-    meta = classifier.metadata
-    st.subheader(t("train.results.title", name=layout.plain(layout.run_name(record))))
+    meta, name = classifier.metadata, layout.run_name(record)
+    st.subheader(t("train.results.title", name=layout.plain(name)))
     manage(record, store)
     if meta.get("diverged"):
         from model.lesson.train import divergence_reason  # torch: loaded already, this run trained
@@ -453,8 +453,7 @@ def results(record, classifier, store, test_data) -> None:
 
     points = st.session_state.get("run_points", {}).get(record.id)
     if record.history or points:
-        curves({"name": layout.run_name(record), "history": record.history, "points": points}, cfg.get("epochs", 1),
-               "result")
+        curves({"name": name, "history": record.history, "points": points}, cfg.get("epochs", 1), "result")
     else:
         st.caption(t("train.results.no_curves"))
     show_templates(classifier.weight, t("train.results.templates"))
@@ -545,14 +544,14 @@ def delete(store, run_id: str) -> None:
 
 def manage(record, store) -> None:
     """Rename and Delete, each behind a small popover so they don't clutter the results."""
+    name = layout.run_name(record)
     c1, c2, _ = st.columns([1.3, 1.2, 4.5])  # wide enough that "Rename" is not cut off
     with c1.popover(t("train.manage.rename"), icon=":material/edit:", width="stretch"):
-        st.text_input(t("train.manage.new_name"), value=layout.run_name(record), key=f"rename_{record.id}",
-                      max_chars=100)
+        st.text_input(t("train.manage.new_name"), value=name, key=f"rename_{record.id}", max_chars=100)
         st.button(t("train.manage.save_name"), key="rename_run", on_click=rename, args=(store, record.id))
     with c2.popover(t("train.manage.delete"), icon=":material/delete:", width="stretch"):
         confirm = "delete_confirm_disk" if session.runs_are_on_disk() else "delete_confirm"
-        st.markdown(t(f"train.manage.{confirm}", name=layout.plain(layout.run_name(record))))
+        st.markdown(t(f"train.manage.{confirm}", name=layout.plain(name)))
         st.button(t("train.manage.delete_run"), key="delete_run", type="primary", on_click=delete, args=(store, record.id))
 
 

@@ -54,8 +54,13 @@ def depth(value: object) -> int:
 
 
 def is_number(value: object) -> bool:
-    """A finite int or float (JSON's true/false are not numbers here)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float within float's range (JSON's true/false are not numbers here)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # JSON's 1000...0 of 400 digits: an int no float can hold
+        return False
 
 
 def accuracy(value: object, name: str = "test_acc") -> float | None:

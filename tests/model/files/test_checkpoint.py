@@ -1,4 +1,5 @@
 import json
+import math
 import pickle
 import struct
 
@@ -157,6 +158,8 @@ def test_a_checkpoint_whose_first_byte_is_0x80_is_not_taken_for_a_pickle(classif
     ("classes", ["cat", "dog"], "other classes"),
     ("deep", json.loads("[" * 30 + "]" * 30), "nested more than 8 levels"),
     ("deeper", "RAW:" + "[" * 100_000 + "]" * 100_000, "nested more than 8 levels"),
+    ("test_acc", "RAW:1" + "0" * 400, "'test_acc' must be an accuracy"),  # an int past float's range
+    ("seconds", "RAW:1" + "0" * 400, "'seconds' must be a number of at least 0"),
     ("normalization", {"mean": 0.0, "std": 1e-320}, "normalization"),
     ("normalization", {"mean": 1e308, "std": 0.35}, "normalization"),
     ("normalization", {"mean": "0.3", "std": 0.35}, "normalization"),
@@ -214,3 +217,24 @@ def test_mutated_metadata_text_is_refused_or_still_predicts(position, junk):
     position %= len(text)
     header["__metadata__"]["softmax_studio"] = text[:position] + junk + text[position + len(junk):]
     check_checkpoint_bytes(rebuild(header, body))
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                    max_leaves=6)
+
+
+@FUZZ
+@given(st.sampled_from(["seconds", "epochs_trained"]), JSON)
+def test_any_json_as_a_runs_time_or_epochs_is_refused_with_its_name_or_read_as_a_number(field, value):
+    header, body = header_and_body(VALID)
+    meta = json.loads(header["__metadata__"]["softmax_studio"])
+    meta[field] = value
+    header["__metadata__"]["softmax_studio"] = json.dumps(meta)
+    try:
+        loaded = checkpoint.from_bytes(rebuild(header, body))
+    except CheckpointError as error:
+        assert f"'{field}'" in str(error)
+    else:
+        shown = loaded.metadata[field]
+        assert shown is None or (isinstance(shown, float) and math.isfinite(shown) and shown >= 0)

@@ -412,7 +412,8 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
             st.warning(t(f"train.controls.{what}", seconds=settings.abandon_seconds), icon=":material/timer_off:")
         elif job is not None and job.status is Status.CANCELLED and session.job_saved(job):
             st.info(t("train.controls.cancelled"))
-        others = resources.training_queue().running
+        # Not this session's own (a job that just ended may still be leaving the queue's list).
+        others = resources.training_queue().running_for_others(session.training_slot().get("owner"))
         if others and session.runs_are_on_disk():  # e.g. started in a tab since closed: its run is kept
             st.info(t("train.controls.others_running", count=others), icon=":material/hourglass_top:")
 

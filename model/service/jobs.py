@@ -347,6 +347,11 @@ class TrainingQueue:
         with self._lock:
             return len(self._waiting)
 
+    def running_for_others(self, owner: str | None) -> int:
+        """Running jobs that `owner` does not hold (all of them for None)."""
+        with self._lock:
+            return sum(job.owner is None or job.owner != owner for job in self._running)
+
     def _position(self, job: Job) -> int | None:
         with self._lock:
             self._drop_abandoned()

@@ -465,3 +465,14 @@ def test_on_finished_hears_of_each_job_that_ends_with_a_result_once_even_if_it_r
     assert failed.wait(5) and failed.status is Status.FAILED
     time.sleep(0.1)
     assert heard == [first] and queue.running == 0
+
+
+def test_running_for_others_leaves_out_the_asking_owners_own_jobs():
+    release = threading.Event()
+    queue = TrainingQueue(max_running=3, runner=fake_runner(release))
+    mine, theirs = queue.submit(FakeConfig(lr=0.1), (), owner="me"), queue.submit(FakeConfig(lr=0.2), (), owner="you")
+    assert wait_for(lambda: queue.running == 2)
+    assert queue.running_for_others("me") == 1 and queue.running_for_others("you") == 1
+    assert queue.running_for_others(None) == 2  # a session that never trained: everyone's are others'
+    release.set()
+    assert mine.wait(5) and theirs.wait(5) and queue.running_for_others(None) == 0

@@ -108,8 +108,6 @@ def test_train_results_charts_keep_their_labels_apart(screen, app_url):
     # The accuracy panel's own labels lie right of it, not in the gap beside the loss panel.
     assert min(edges(".y2tick text")) >= max(edges(".x2tick text")), "accuracy ticks crowd the gap"
     assert max(edges(".ytick text")) < min(edges(".x2tick text"))
-    # Its own training, just ended, is not taken for one started elsewhere.
-    assert page.get_by_text(i18n.text(lang, "train.controls.others_running", count=1)[:14]).count() == 0
     save(page, f"screen-train-result-{lang}-{size}")
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from model.lesson.config import CHOICES, PRESETS, TrainConfig, fuse_key
 from model.service.jobs import FINISHED, QueueFull, Status
-from model.service.runs import RunError
+from model.service.runs import RunError, ended_in
 from model.service.settings import MAX_SEED, config_from_params, config_to_params
 from ui import dataset_box, figures, i18n, layout, pictures, resources, session
 from ui.i18n import explain, t
@@ -438,7 +438,8 @@ def results(record, classifier, store, test_data) -> None:
         reason = divergence_reason(TrainConfig.from_dict(record.config), meta["diverged"])
         st.error(layout.plain(explain(reason)), icon=":material/warning:")  # the engine's own words
     elif meta.get("stopped"):
-        st.info(t("train.results.stopped", epochs=len(record.history)), icon=":material/stop_circle:")
+        st.info(t("train.results.stopped", epoch=ended_in(record.history), total=record.config.get("epochs")),
+                icon=":material/stop_circle:")
     ev = evaluation(record.id, classifier)
     cfg = record.config
     cols = st.columns(4)

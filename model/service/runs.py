@@ -89,6 +89,11 @@ def check_name(name: str) -> str:
     return name
 
 
+def ended_in(history: list[dict]) -> int:
+    """The epoch (from 1) a stopped or diverged run ended in: the one after its last full epoch."""
+    return len(history) + 1
+
+
 def default_name(config: dict, history: list[dict], test_acc: float | None, stopped: bool = False,
                  diverged: bool = False) -> Message:
     """E.g. "concise, lr 0.1, 10 epochs, 84.1%": enough to tell runs apart in a list. A run
@@ -99,7 +104,7 @@ def default_name(config: dict, history: list[dict], test_acc: float | None, stop
     lr = Message("runs.name_lr", ", lr {lr:g}", lr=config["lr"]) if isinstance(config.get("lr"), (int, float)) else ""
     epochs, ending = config.get("epochs"), ""
     if isinstance(epochs, int):
-        epoch = len(history) + 1
+        epoch = ended_in(history)
         ending = (Message("runs.name_diverged", ", diverged in epoch {epoch} of {epochs}", epoch=epoch, epochs=epochs)
                   if diverged else
                   Message("runs.name_stopped", ", stopped in epoch {epoch} of {epochs}", epoch=epoch, epochs=epochs)

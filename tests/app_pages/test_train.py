@@ -119,9 +119,14 @@ def test_stop_keeps_what_was_learned(dataset_available):
     at.button(key="stop_job").click().run()
     assert_clean(at)
     assert job.finished and job.result.stopped
-    assert "the weights learned up to the stop are kept" in texts(at)
     run = store(at).list()[0]
     assert "stopped in epoch" in run.name and run.test_acc > 0.5
+    # The notice says the epoch as the run's name does, which the Epochs figure agrees with.
+    epoch = len(run.history) + 1
+    assert f"Stopped in epoch {epoch} of 50; the weights learned up to the stop are kept." in texts(at)
+    assert f"stopped in epoch {epoch} of 50" in run.name
+    done = float(next(m.value for m in at.metric if m.label == "Epochs").split()[0])
+    assert epoch - 1 <= done < epoch
 
 
 def diverge(at: AppTest) -> None:

@@ -102,6 +102,10 @@ def test_after_switching_language_the_next_click_on_train_works(page, app_url):
     assert page.locator(NO_TRACEBACK).count() == 0
     assert page.get_by_text("This app has encountered an error").count() == 0
     assert "preset=lesson" in page.url and "lang=zh" in page.url  # the same preset, now in Chinese
+    # Stopped here: a slow-motion training left running would be "started elsewhere" for the
+    # tests after this one, which share the server.
+    page.get_by_role("button", name="停止").first.click()
+    page.get_by_text("保留了停止之前学到的权重").first.wait_for(timeout=30_000)
 
 
 def test_training_shows_live_curves_and_stops_within_a_second(page, app_url):

@@ -231,6 +231,8 @@ def sweep_setup(config: TrainConfig, lang: str) -> None:
     """Choose a setting and up to 8 values; Start trains them together in one pass."""
     with st.expander(t("train.sweep.title"), icon=":material/stacked_line_chart:"):
         st.caption(t("train.sweep.text" if fuse_key(config) else "train.sweep.text_alone"))
+        if SPEEDS[st.session_state.get("train_speed") or "fast"] is not None:  # a pace is for watching one training
+            st.caption(t("train.sweep.full_speed"))
         c1, c2, c3 = st.columns([1.2, 2.6, 1.3], vertical_alignment="bottom")
         names = {name: i18n.text(lang, f"train.setup.names.{name}") for name in SWEEPS}
         name = c1.selectbox(t("train.sweep.setting"), list(SWEEPS), key="sweep_setting", format_func=names.get)

@@ -523,6 +523,19 @@ def test_a_sweep_of_learning_rates_trains_together_and_keeps_a_run_each(dataset_
     assert by_lr[0.1] > by_lr[0.01]  # the exercise's answer shows: too small a step learns slowly
 
 
+def test_a_sweep_says_it_trains_at_full_speed_when_slow_motion_is_chosen(dataset_available):
+    at = open_page("train")
+    assert "A sweep always trains as fast as possible" not in texts(at)
+    at.segmented_control(key="train_speed").set_value("slow").run()
+    assert "A sweep always trains as fast as possible" in texts(at)
+    at.button(key="start_sweep").click().run()
+    jobs = at.session_state["training"]["sweep"]
+    assert all(job.pace is None for job in jobs)  # as the caption says
+    for job in jobs:
+        job.stop()
+    assert all(job.wait(30) for job in jobs)
+
+
 def test_a_sweep_of_the_naive_softmax_says_each_value_trains_on_its_own(dataset_available):
     at = open_page("train")
     assert "on the same minibatches, in one pass" in texts(at)

@@ -253,8 +253,8 @@ def start_sweep(config: TrainConfig, name: str, values: list) -> None:
     except (ValueError, QueueFull) as error:
         st.session_state.start_error = explain(error)
         return
-    session.started(slot["sweep"])
     slot["sweep_setting"] = name
+    session.started(slot["sweep"], name)
     slot.pop("sweep_compared", None)
     st.session_state.pop("start_error", None)
 
@@ -646,6 +646,7 @@ if data is None:
     st.stop()
 settings = resources.settings()
 resources.training_queue()  # created on the first visit: its training processes start before anyone presses Start
+session.take_over_local_training()
 job = session.collect_finished_job()
 active = bool(session.active_jobs())
 load_setup(settings.limits, active)

@@ -37,10 +37,30 @@ def training_slot() -> dict:
     return st.session_state.setdefault("training", {})
 
 
-def started(jobs) -> None:
-    """Jobs this session just submitted: on disk their runs are kept as they end, even if this
-    tab is closed by then (ui.keeper), and named in this session's language."""
-    keeper.started(jobs, i18n.language(), run_store() if runs_are_on_disk() else None)
+def started(jobs, sweep_setting: str | None = None) -> None:
+    """Jobs this session just submitted (a sweep's, of `sweep_setting`): on disk their runs are
+    kept as they end, even if this tab is closed by then (ui.keeper), and named in this
+    session's language."""
+    keeper.started(jobs, i18n.language(), run_store() if runs_are_on_disk() else None, sweep_setting)
+
+
+def take_over_local_training() -> None:
+    """Locally the server is one learner's: a tab with no training of its own (the page was
+    reloaded, or a second tab opened) takes the one still running, to show it and stop it."""
+    if not runs_are_on_disk() or active_jobs():
+        return
+    found = keeper.still_training(run_store())
+    if found is None:
+        return
+    jobs, setting = found
+    slot = training_slot()
+    if jobs[0].owner is not None:  # one learner, one place in line: a Start from either tab is the same
+        slot["owner"] = jobs[0].owner
+    if setting is None:
+        slot["job"] = jobs[0]
+    else:
+        slot["sweep"], slot["sweep_setting"] = jobs, setting
+        slot.pop("sweep_compared", None)
 
 
 def active_jobs() -> list:

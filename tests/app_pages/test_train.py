@@ -291,6 +291,7 @@ def test_a_shared_link_opens_in_its_language_and_lang_is_no_setting(dataset_avai
 
 def test_a_second_training_waits_in_line_and_can_be_cancelled(dataset_available, monkeypatch):
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
+    monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")  # two people (locally a second tab takes over the first's)
     resources.settings_from_env.clear()
     resources.training_queue.clear()
     try:
@@ -406,6 +407,7 @@ def test_a_visitor_over_the_queue_limit_is_told_to_try_again(dataset_available, 
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_TRAININGS", "1")
     monkeypatch.setenv("SOFTMAX_STUDIO_MAX_QUEUE", "1")
     monkeypatch.setenv("SOFTMAX_STUDIO_FUSE", "1")  # the second Start may not join the first one's group
+    monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")  # visitors (locally a second tab takes over the first's)
     resources.settings_from_env.clear()
     resources.training_queue.clear()
     try:
@@ -589,9 +591,7 @@ def test_locally_a_training_whose_tab_was_closed_is_kept_once_in_its_language(da
     at.slider(key="cfg_epochs").set_value(20).run()
     at.button(key="start").click().run()
     job = at.session_state["training"]["job"]
-    # The tab is closed: its page never runs again. A new tab is told the training goes on...
-    assert "1 training(s) started elsewhere" in texts(open_page("train")) and not job.finished
-    # ...and the queue keeps the run as the training ends.
+    # The tab is closed: its page never runs again. The queue keeps the run as the training ends.
     assert job.wait(120)
     deadline = time.time() + 10
     while not store(at).list() and time.time() < deadline:
@@ -601,6 +601,64 @@ def test_locally_a_training_whose_tab_was_closed_is_kept_once_in_its_language(da
     at.run()  # the old tab comes back: its run is that one, not a second copy
     assert_clean(at)
     assert [r.id for r in store(at).list()] == [runs[0].id] and at.session_state["selected_run"] == runs[0].id
+
+
+def test_locally_a_reloaded_tab_shows_the_training_still_running_and_stops_it(dataset_available):
+    first = open_page("train")
+    first.slider(key="cfg_epochs").set_value(50).run()
+    first.button(key="start").click().run()
+    job = first.session_state["training"]["job"]
+    # The page is reloaded (a new session): it shows that training live, with its Stop.
+    reloaded = open_page("train")
+    assert reloaded.session_state["training"]["job"] is job and not job.finished
+    assert [b.key for b in reloaded.button if b.key in ("start", "stop_job")] == ["stop_job"]
+    assert "started elsewhere" not in texts(reloaded)  # it is this tab's to watch now
+    reloaded.button(key="stop_job").click().run()
+    assert_clean(reloaded)
+    assert job.finished and job.result.stopped
+    assert "the weights learned up to the stop are kept" in texts(reloaded)
+    runs = store(reloaded).list()
+    assert len(runs) == 1 and "stopped in epoch" in runs[0].name
+    first.run()  # the first tab comes back: the same run, not a copy, and no training to take
+    assert_clean(first)
+    assert [r.id for r in store(first).list()] == [runs[0].id] and first.session_state["selected_run"] == runs[0].id
+    assert "start" in [b.key for b in open_page("train").button]
+
+
+def test_locally_a_reloaded_tab_shows_a_sweep_still_running(dataset_available):
+    import time
+
+    first = open_page("train")
+    first.slider(key="cfg_epochs").set_value(50).run()
+    first.button(key="start_sweep").click().run()
+    jobs = first.session_state["training"]["sweep"]
+    deadline = time.time() + 60
+    while not all(job.snapshot().points for job in jobs) and time.time() < deadline:
+        time.sleep(0.05)  # all three learning: stopped in line, a job has nothing to keep
+    reloaded = open_page("train")
+    assert reloaded.session_state["training"]["sweep"] == jobs
+    assert "A sweep of 3 trainings, side by side" in texts(reloaded)
+    reloaded.button(key="stop_job").click().run()
+    assert_clean(reloaded)
+    assert all(job.wait(30) and job.result.stopped for job in jobs)
+    reloaded.run()
+    assert len(store(reloaded).list()) == 3
+
+
+def test_a_hosted_tab_never_shows_another_visitors_training(dataset_available, monkeypatch):
+    from ui import resources
+
+    monkeypatch.setenv("SOFTMAX_STUDIO_HOSTED", "1")
+    resources.settings_from_env.clear()
+    first = open_page("train")
+    first.slider(key="cfg_epochs").set_value(50).run()
+    first.button(key="start").click().run()
+    job = first.session_state["training"]["job"]
+    other = open_page("train")
+    assert other.session_state["training"].get("job") is None
+    assert [b.key for b in other.button if b.key in ("start", "stop_job")] == ["start"]
+    job.stop()
+    assert job.wait(30)
 
 
 def test_a_default_run_name_follows_the_language_and_a_given_one_stays(dataset_available):

@@ -25,7 +25,7 @@ class CountingStore:
 def finished_job(job_id: str):
     meta = {"config": {"impl": "concise", "lr": 0.1, "epochs": 1}, "history": [], "test_acc": 0.8}
     classifier = LinearClassifier(np.zeros((10, 784), np.float32), np.zeros(10, np.float32), 0.0, 1.0, meta)
-    return SimpleNamespace(id=job_id, result=SimpleNamespace(classifier=lambda: classifier))
+    return SimpleNamespace(id=job_id, finished=True, result=SimpleNamespace(classifier=lambda: classifier))
 
 
 def test_a_run_is_kept_once_when_the_queue_and_its_page_ask_at_the_same_moment():
@@ -51,3 +51,21 @@ def test_the_queue_keeps_only_what_a_page_said_to_keep_and_a_failed_save_is_trie
         keeper.on_finished(local)
     assert store.saved == []
     assert keeper.keep(local, store) == "run-1" and store.saved == ["concise, lr 0.1, 1 epoch, 80.0%"]
+
+
+def test_a_local_training_is_found_until_it_ends_by_its_store_only():
+    store, other_store = CountingStore(), CountingStore()
+    one = SimpleNamespace(id="job-one", owner="a", finished=False)
+    sweep = [SimpleNamespace(id=f"job-sweep-{k}", owner="a", finished=False) for k in range(3)]
+    keeper.started([one], "en", store)
+    keeper.started(sweep, "en", store, sweep_setting="lr")
+    keeper.started([SimpleNamespace(id="job-hosted", owner="b", finished=False)], "en", None)  # kept by its page only
+    assert keeper.still_training(store) == (sweep, "lr")  # the newest
+    assert keeper.still_training(other_store) is None
+    for job in sweep[:2]:
+        job.finished = True
+    assert keeper.still_training(store) == (sweep, "lr")  # one of the sweep still learns
+    sweep[2].finished = True
+    assert keeper.still_training(store) == ([one], None)
+    one.finished = True
+    assert keeper.still_training(store) is None

@@ -287,3 +287,16 @@ def garment_photo_without_dataset() -> bytes:
     out = io.BytesIO()
     picture.save(out, "PNG")
     return out.getvalue()
+
+
+def test_a_reload_mid_training_shows_it_still_running_and_stop_keeps_it(page, app_url):
+    open_page(page, app_url, "train", "are in the sidebar")
+    set_epochs(page, "End")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training: epoch").wait_for(timeout=30_000)
+    page.reload()  # a new session of the same learner
+    page.get_by_text("Training: epoch").wait_for(timeout=30_000)
+    page.locator(".st-key-stop_job button").first.click()
+    page.get_by_text("the weights learned up to the stop are kept").first.wait_for(timeout=10_000)
+    assert page.get_by_text("started elsewhere").count() == 0
+    assert page.locator(NO_TRACEBACK).count() == 0

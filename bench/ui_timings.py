@@ -14,6 +14,7 @@
      the page is drawn.
 3. Stop: the job itself (stop() -> finished), and in Chromium from the click on Stop to the
    stopped run's results on screen.
+4. Bytes: what a first visit to each page downloads, as sent and gzipped (docs/deploy.md).
 """
 import statistics
 import sys
@@ -206,6 +207,33 @@ def browser_times() -> None:
         stop_server(process)
 
 
+def transfer_sizes() -> None:
+    """What a first visit to each page downloads: as Streamlit sends it (its scripts
+    uncompressed, left to a proxy) and gzipped (level 6, as a proxy would)."""
+    import gzip
+
+    from bench.appserver import VIEWPORT, chromium, start_server, stop_server, temp_log
+
+    process, url = start_server({"SOFTMAX_STUDIO_RUNS_DIR": tempfile.mkdtemp(prefix="softmax-runs-")},
+                                 temp_log("ui_timings"))
+    try:
+        with chromium() as browser:
+            for path in PAGES:
+                context = browser.new_context(viewport=VIEWPORT)
+                page = timed_page(context)
+                responses = []
+                page.on("response", lambda response: responses.append(response))
+                page.goto(f"{url}/{path}")
+                drawn_at(page, path)
+                bodies = [response.body() for response in responses if response.status == 200]
+                context.close()
+                sent, packed = sum(map(len, bodies)), sum(len(gzip.compress(body, 6)) for body in bodies)
+                print(f"first visit to /{path}: {len(bodies)} files, {sent / 1e6:.2f} MB as sent, "
+                      f"{packed / 1e6:.2f} MB gzipped")
+    finally:
+        stop_server(process)
+
+
 def job_stop() -> None:
     from model.files.data import load_split
     from model.service.jobs import TrainingQueue
@@ -227,10 +255,12 @@ def job_stop() -> None:
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["server", "job", "browser"]
+    parts = sys.argv[1:] or ["server", "job", "browser", "bytes"]
     if "server" in parts:
         server_time()
     if "job" in parts:
         job_stop()
     if "browser" in parts:
         browser_times()
+    if "bytes" in parts:
+        transfer_sizes()

@@ -59,7 +59,7 @@ def choose_model(shipped: dict, shipped_errors: list[str], store):
         st.session_state.predict_model = options[0]
     chooser = st.radio if len(options) <= 7 else st.selectbox  # more than four saved runs get a menu
     shown = layout.plain if chooser is st.radio else str  # radio options are markdown, a menu's are text
-    names = {f"run:{r.id}": t("predict.model.run", name=shown(layout.run_name(r))) for r in records}
+    names = {f"run:{run_id}": t("predict.model.run", name=shown(name)) for run_id, name in layout.run_names(records).items()}
     for name, model in shipped.items():
         names[f"pretrained:{name}"] = t(f"predict.model.{name}", acc=model.metadata.get("test_acc", 0))
     names["upload"] = t("predict.model.upload")

@@ -28,11 +28,14 @@ def option_text(name: str, lang: str):
 
 def short_name(name: str, value) -> str:
     """A setting's value as the caption, the results and the runs table show it: the short name of a
-    choice ("concise", 简洁实现) or of a preset, a switch as True/False (开启/关闭), a number as it is."""
+    choice ("concise", 简洁实现) or of a preset, a switch as on/off (开启/关闭), a float as run names
+    write it (1, not 1.0), anything else as it is."""
     if (name in CHOICES and value in CHOICES[name]) or (name == "preset" and value in PRESETS):
         return t(f"train.short.{name}.{value}")
     if isinstance(value, bool):
         return t(f"train.short.bool.{str(value).lower()}")
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
 
 
@@ -430,10 +433,10 @@ def evaluation(run_id: str, classifier) -> dict:
     return cache[run_id]
 
 
-def results(record, classifier, store, test_data) -> None:
-    meta, name = classifier.metadata, layout.run_name(record)
+def results(record, name: str, classifier, store, test_data) -> None:
+    meta = classifier.metadata
     st.subheader(t("train.results.title", name=layout.plain(name)))
-    manage(record, store)
+    manage(record, name, store)
     if meta.get("diverged"):
         from model.lesson.train import divergence_reason  # torch: loaded already, this run trained
 
@@ -546,9 +549,8 @@ def delete(store, run_id: str) -> None:
         st.session_state.get(cache, {}).pop(run_id, None)
 
 
-def manage(record, store) -> None:
+def manage(record, name: str, store) -> None:
     """Rename and Delete, each behind a small popover so they don't clutter the results."""
-    name = layout.run_name(record)
     c1, c2, _ = st.columns([1.3, 1.2, 4.5])  # wide enough that "Rename" is not cut off
     with c1.popover(t("train.manage.rename"), icon=":material/edit:", width="stretch"):
         st.text_input(t("train.manage.new_name"), value=name, key=f"rename_{record.id}", max_chars=100)
@@ -572,7 +574,7 @@ def lesson() -> None:
 def runs(store, active: bool, data: dict) -> None:
     """What the last save did, the chosen run's results, every run, and the damaged ones."""
     records, damaged = store.scan()
-    names = {r.id: layout.run_name(r) for r in records}
+    names = layout.run_names(records)
     evicted = session.run_notices().pop("evicted", None)
     if evicted:
         st.warning(t("train.runs.evicted_one" if len(evicted) == 1 else "train.runs.evicted_many", kept=len(records),
@@ -595,9 +597,9 @@ def runs(store, active: bool, data: dict) -> None:
         except Exception as error:  # noqa: BLE001 - a damaged or vanished run is a message, not a traceback
             classifier = None
             st.error(t("train.runs.load_error", name=layout.plain(names[record.id]), error=layout.plain(explain(error))))
-            manage(record, store)
+            manage(record, names[record.id], store)
         if classifier is not None:
-            results(record, classifier, store, data["test"])
+            results(record, names[record.id], classifier, store, data["test"])
 
     if records:
         st.divider()
@@ -614,7 +616,7 @@ def runs(store, active: bool, data: dict) -> None:
              ("name", "test_acc", "epochs", "impl", "optimizer", "lr", "batch_size")],
             [[names[r.id], f"{r.test_acc:.2%}" if r.test_acc is not None else "–", len(r.history),
               short_name("impl", r.config.get("impl")), short_name("optimizer", r.config.get("optimizer")),
-              r.config.get("lr"), r.config.get("batch_size")] for r in records]))
+              short_name("lr", r.config.get("lr")), r.config.get("batch_size")] for r in records]))
         compare = []
         if len(records) > 1:
             ids = [r.id for r in records]

@@ -31,6 +31,20 @@ def run_name(record) -> str:
     return record.name
 
 
+def run_names(records) -> dict[str, str]:
+    """Each run's name as run_name shows it, by id. Runs that would show the same name (two
+    trainings of one setup end alike) are numbered by age, "(2)" for the second, so that a
+    menu of them can tell them apart."""
+    names = {record.id: run_name(record) for record in records}
+    seen: dict[str, int] = {}
+    for record in sorted(records, key=lambda r: r.created):
+        name = names[record.id]
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[record.id] = f"{name} ({seen[name]})"
+    return names
+
+
 def class_name(label: int, article: bool = False, lang: str | None = None) -> str:
     """A class's name in this run's language or `lang` (d2l-zh's names in Chinese); `article`:
     "a Coat", "an Ankle boot" in English, for a sentence."""

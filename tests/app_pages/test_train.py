@@ -675,3 +675,19 @@ def test_a_default_run_name_follows_the_language_and_a_given_one_stays(dataset_a
     store(at).rename(run.id, "我的第一个模型")  # a name the learner gave: as written, in any language
     at.run()
     assert any(s.value == "Results: 我的第一个模型" for s in at.subheader)
+
+
+def test_two_runs_that_end_alike_are_told_apart_in_every_list(dataset_available):
+    at = open_page("train")
+    train_one_epoch(at)
+    train_one_epoch(at)  # the same seed: the same accuracy, so the same default name
+    older, newer = sorted(store(at).list(), key=lambda r: r.created)
+    assert older.name == newer.name
+    assert sorted(at.selectbox(key="selected_run").options) == [older.name, f"{older.name} (2)"]
+    # The runs table writes the settings as the setup does: SGD, not sgd.
+    row = next(line for line in texts(at).splitlines() if line.startswith("| concise, lr 0.1"))
+    assert row.endswith("| concise | SGD | 0.1 | 256 |"), row
+    assert any(s.value.replace("\\", "") == f"Results: {older.name} (2)" for s in at.subheader)  # the newest; markdown-escaped
+    predict = open_page("predict")
+    radio = predict.radio(key="predict_model")
+    assert {f"Run: {older.name}", f"Run: {older.name} (2)"} <= {option.replace("\\", "") for option in radio.options}

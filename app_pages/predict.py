@@ -7,6 +7,7 @@ import streamlit as st
 
 from model.files.checkpoint import CheckpointError
 from model.files.image_files import ImageError
+from model.files.preprocess import MIN_GARMENT
 from ui import dataset_box, figures, i18n, layout, pictures, resources, session
 from ui.i18n import explain, t
 from ui.lesson_code import lesson_code
@@ -194,6 +195,10 @@ def predict_bytes(classifier, data: bytes):
 
 
 CROP_PREVIEW = 300  # px, the crop box's picture along its longest side: fits the left column, and a phone
+# px, the crop box's line. The cropper draws it outside the box's width and height, so a box as
+# large as the picture has its right and bottom sides, and their corners, off the canvas: the
+# first box is smaller by this much, and counts as the whole picture.
+CROP_LINE = 3
 
 
 def cropped(picture, key: str):
@@ -208,9 +213,12 @@ def cropped(picture, key: str):
     scale = CROP_PREVIEW / max(width, height)
     preview = to_rgb_or_l(picture).resize((max(1, round(width * scale)), max(1, round(height * scale))),
                                           Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)
-    box = st_cropper(preview, default_coords=(0, preview.width, 0, preview.height), return_type="box",
-                     should_resize_image=False, box_color="#ff4b4b", key=key)
+    first = (0, preview.width - CROP_LINE, 0, preview.height - CROP_LINE)
+    box = st_cropper(preview, default_coords=first, return_type="box", should_resize_image=False,
+                     box_color="#ff4b4b", stroke_width=CROP_LINE, key=key)
     st.caption(t("predict.upload.crop"))
+    if (box["left"], box["top"], box["width"], box["height"]) == (0, 0, first[1], first[3]):
+        return picture  # not moved yet (a moved box is reported with its line)
     left = min(max(0, round(box["left"] / scale)), width - 1)
     top = min(max(0, round(box["top"] / scale)), height - 1)
     right = min(max(left + 1, round((box["left"] + box["width"]) / scale)), width)
@@ -322,7 +330,7 @@ def upload_or_camera(classifier, mode: str) -> None:
             from model.files.image_files import decode_image
 
             picture, _ = attempt(lambda: decode_image(file.getvalue()))
-            if picture is not None:
+            if picture is not None and min(picture.size) >= MIN_GARMENT:  # a speck has nothing to crop: the answer says so
                 picture = cropped(picture, key=f"crop_{file.file_id}")
     prediction = None
     with right:

@@ -99,7 +99,7 @@ def preprocess(image: Image.Image) -> Preprocessed:
     pixels = _working_copy(image)
     h, w = pixels.shape[:2]
     if min(h, w) < MIN_GARMENT:
-        return _empty(steps, Message("preprocess.tiny", "The picture is only {w}x{h} pixels: nothing to classify. "
+        return _empty(steps, Message("preprocess.tiny", "The picture is only {w}×{h} pixels: nothing to classify. "
                                      "Use a picture of one garment, at least a few dozen pixels across.", w=w, h=h))
     if (h, w) == (SIZE, SIZE):
         return _dataset_sized(pixels, steps)

@@ -68,6 +68,15 @@ def test_the_crop_box_decides_what_is_predicted(dataset_available):
         assert f"Prediction: **{answer}" in texts(at)
 
 
+def test_a_picture_too_small_to_classify_gets_no_crop_box_and_says_why(dataset_available):
+    at = open_page("predict")
+    at.segmented_control(key="predict_input").set_value("Upload").run()
+    at.file_uploader(key="image_upload").upload("dot.png", png(np.zeros((1, 1), np.uint8)), "image/png").run()
+    assert_clean(at)
+    assert "The picture is only 1×1 pixels: nothing to classify." in texts(at)
+    assert "Drag the box" not in texts(at)
+
+
 def test_predict_a_random_test_image(dataset_available):
     at = open_page("predict", take_apart=True)
     at.segmented_control(key="predict_input").set_value("Test image").run()

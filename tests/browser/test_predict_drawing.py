@@ -1,7 +1,11 @@
 """Predict as people use it, in real Chromium, with its defaults (the brush, the robust model): a
 trouser drawn the way people draw one, and a crop box dragged over an upload. Screenshots:
 tests/artifacts/."""
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.browser.conftest import shot, wait_until_idle
 from tests.browser.test_app import NO_TRACEBACK, SEEN, choose_input, draw, open_page
@@ -39,8 +43,18 @@ def test_dragging_the_crop_box_changes_what_is_predicted(page, app_url, dataset_
                                                        "buffer": two_garments()})
     page.locator(".st-key-prediction").wait_for(timeout=30_000)
     wait_until_idle(page)
-    cropper = page.locator("iframe[title='streamlit_cropper.st_cropper']").bounding_box()
-    # The box starts as the whole 300x150 preview: drag its right edge's handle to the middle.
+    frame = page.locator("iframe[title='streamlit_cropper.st_cropper']")
+    cropper = frame.bounding_box()
+    # The box starts as the whole 300x150 preview, all four sides on screen (its line is drawn
+    # outside its size: a box of the picture's own size lost the right and bottom ones).
+    page.wait_for_timeout(500)  # the cropper's canvas draws after its iframe loads
+    box = np.asarray(Image.open(io.BytesIO(frame.screenshot())).convert("RGB"), dtype=int)
+    canvas = box[:150, :300]
+    red = (canvas[..., 0] > 200) & (canvas[..., 1] < 120) & (canvas[..., 2] < 120)  # #ff4b4b
+    sides = {"left": red[20:130, :4], "right": red[20:130, -5:], "top": red[:4, 40:260], "bottom": red[-5:, 40:260]}
+    assert all(side.any(axis=1 if name in ("left", "right") else 0).mean() > 0.9 for name, side in sides.items()), \
+        {name: float(side.any(axis=1 if name in ("left", "right") else 0).mean()) for name, side in sides.items()}
+    # Drag its right edge's handle to the middle.
     page.mouse.move(cropper["x"] + 299, cropper["y"] + 75)
     page.mouse.down()
     page.mouse.move(cropper["x"] + 140, cropper["y"] + 75, steps=10)

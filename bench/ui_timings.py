@@ -12,7 +12,8 @@
      load in this tab: plotly's, 4.7 MB, alone takes ~0.75 s here) and again;
    - a full rerun of each page (the 'r' key) from keypress until the script has finished and
      the page is drawn.
-3. Stop: the job itself (stop() -> finished), and in Chromium from the click on Stop to the
+3. The first Start after Train opened (its training process warmed up or not) against the next;
+   Stop: the job itself (stop() -> finished), and in Chromium from the click on Stop to the
    stopped run's results on screen.
 4. Bytes: what a first visit to each page downloads, as sent and gzipped (docs/deploy.md).
 """
@@ -234,6 +235,29 @@ def transfer_sizes() -> None:
         stop_server(process)
 
 
+def first_training() -> None:
+    """The first learner's Start, as the app runs it: a training process started with the
+    dataset as Train opens, a few seconds of reading, then Start; from the click to the result,
+    against the next Start's."""
+    from model.files.data import load_split
+    from model.lesson.config import preset
+    from model.service.jobs import TrainingQueue
+    from model.service.workers import TrainingProcesses
+
+    data = (*load_split("train"), *load_split("test"))
+    processes = TrainingProcesses(count=1, threads=1)
+    processes.start(data)
+    queue = TrainingQueue(max_running=1, processes=processes)
+    time.sleep(5)  # the learner reads the Train page
+    took = []
+    for owner in ("first", "next"):
+        started = time.perf_counter()
+        assert queue.submit(preset("lesson"), data, owner=owner).wait(120)
+        took.append(time.perf_counter() - started)
+    processes.close()
+    print(f"job, Start -> result, lesson preset in a training process: first {took[0]:.2f} s, next {took[1]:.2f} s")
+
+
 def job_stop() -> None:
     from model.files.data import load_split
     from model.service.jobs import TrainingQueue
@@ -259,6 +283,7 @@ if __name__ == "__main__":
     if "server" in parts:
         server_time()
     if "job" in parts:
+        first_training()
         job_stop()
     if "browser" in parts:
         browser_times()

@@ -553,8 +553,11 @@ def manage(record, name: str, store) -> None:
     """Rename and Delete, each behind a small popover so they don't clutter the results."""
     c1, c2, _ = st.columns([1.3, 1.2, 4.5])  # wide enough that "Rename" is not cut off
     with c1.popover(t("train.manage.rename"), icon=":material/edit:", width="stretch"):
-        st.text_input(t("train.manage.new_name"), value=name, key=f"rename_{record.id}", max_chars=100)
-        st.button(t("train.manage.save_name"), key="rename_run", on_click=rename, args=(store, record.id))
+        # A form, so that Enter saves too. No max_chars: its counter covered the name's end; the
+        # store says when a name is too long.
+        with st.form(f"rename_form_{record.id}", border=False):
+            st.text_input(t("train.manage.new_name"), value=name, key=f"rename_{record.id}")
+            st.form_submit_button(t("train.manage.save_name"), key="rename_run", on_click=rename, args=(store, record.id))
     with c2.popover(t("train.manage.delete"), icon=":material/delete:", width="stretch"):
         confirm = "delete_confirm_disk" if session.runs_are_on_disk() else "delete_confirm"
         st.markdown(t(f"train.manage.{confirm}", name=layout.plain(name)))

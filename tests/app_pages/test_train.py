@@ -246,6 +246,10 @@ def test_runs_can_be_renamed_and_deleted(dataset_available):
     at.text_input(key=f"rename_{run.id}").set_value("   ")
     at.button(key="rename_run").click().run()
     assert any("can't be empty" in e.value for e in at.error)
+    at.text_input(key=f"rename_{run.id}").set_value("x" * 101)  # the field has no limit of its own: the store's says why
+    at.button(key="rename_run").click().run()
+    assert any("at most 100 characters" in e.value for e in at.error)
+    assert store(at).get(run.id).name == "my first model"
     at.button(key="delete_run").click().run()
     assert_clean(at)
     assert store(at).list() == []

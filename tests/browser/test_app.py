@@ -300,3 +300,17 @@ def test_a_reload_mid_training_shows_it_still_running_and_stop_keeps_it(page, ap
     page.get_by_text("the weights learned up to the stop are kept").first.wait_for(timeout=10_000)
     assert page.get_by_text("started elsewhere").count() == 0
     assert page.locator(NO_TRACEBACK).count() == 0
+
+
+def test_enter_in_the_rename_field_saves_the_name(page, app_url):
+    open_page(page, app_url, "train", "are in the sidebar")
+    set_epochs(page, "Home")  # one epoch
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Results: concise").first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Rename").first.click()
+    field = page.get_by_label("New name")
+    field.fill("my trousers model")
+    field.press("Enter")
+    page.get_by_text("Results: my trousers model").first.wait_for(timeout=10_000)
+    assert page.locator(NO_TRACEBACK).count() == 0

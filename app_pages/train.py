@@ -400,6 +400,8 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
                   width="stretch")
     if "start_error" in st.session_state:
         st.error(st.session_state.start_error)  # the queue's or the config's own words
+    if active and not session.runs_are_on_disk():  # a hosted tab is its runs' only home
+        c2.caption(t("train.controls.hosted_tab"))
     if sweep:
         c2.caption(t("train.sweep.running" if fuse_key(sweep[0].config) else "train.sweep.running_alone", count=len(sweep)))
         redrawn(sweep_live, sweep, slot["sweep_setting"], lang)
@@ -417,10 +419,12 @@ def controls(job, active: bool, config: TrainConfig, params: dict[str, str], set
             st.warning(t(f"train.controls.{what}", seconds=settings.abandon_seconds), icon=":material/timer_off:")
         elif job is not None and job.status is Status.CANCELLED and session.job_saved(job):
             st.info(t("train.controls.cancelled"))
-        # Not this session's own (a job that just ended may still be leaving the queue's list).
-        others = resources.training_queue().running_for_others(session.training_slot().get("owner"))
-        if others and session.runs_are_on_disk():  # e.g. started in a tab since closed: its run is kept
-            st.info(t("train.controls.others_running", count=others), icon=":material/hourglass_top:")
+    # Locally, trainings of other tabs (this one shows only the newest): not this session's own,
+    # and a job that just ended may still be leaving the queue's list.
+    others = resources.training_queue().running_for_others(slot.get("owner"))
+    if others and session.runs_are_on_disk():
+        st.info(t("train.controls.others_running_one" if others == 1 else "train.controls.others_running", count=others),
+                icon=":material/hourglass_top:")
 
 
 # --- results of a run ------------------------------------------------------------------------

@@ -658,11 +658,30 @@ def test_a_hosted_tab_never_shows_another_visitors_training(dataset_available, m
     first.slider(key="cfg_epochs").set_value(50).run()
     first.button(key="start").click().run()
     job = first.session_state["training"]["job"]
+    assert "reloading or closing it stops the training" in texts(first)  # said while it trains
     other = open_page("train")
     assert other.session_state["training"].get("job") is None
     assert [b.key for b in other.button if b.key in ("start", "stop_job")] == ["start"]
+    assert "started elsewhere" not in texts(other)
     job.stop()
     assert job.wait(30)
+
+
+def test_locally_two_tabs_open_before_either_trains_each_tell_of_the_others_training(dataset_available):
+    first, second = open_page("train"), open_page("train")
+    assert "reloading or closing it" not in texts(first)  # locally the run is kept whatever the tab does
+    for at in (first, second):
+        at.slider(key="cfg_epochs").set_value(50).run()
+    jobs = []
+    for at in (first, second):  # both pages show Start: each click is its own training
+        at.button(key="start").click().run()
+        jobs.append(at.session_state["training"]["job"])
+    assert jobs[0] is not jobs[1]
+    first.run()
+    assert "A training started elsewhere (another tab, or one since closed) is running" in texts(first)
+    for job in jobs:
+        job.stop()
+    assert all(job.wait(30) for job in jobs)
 
 
 def test_a_default_run_name_follows_the_language_and_a_given_one_stays(dataset_available):

@@ -621,7 +621,8 @@ def runs(store, active: bool, data: dict) -> None:
         st.markdown(layout.markdown_table(
             [t(f"train.runs.columns.{column}") for column in
              ("name", "test_acc", "epochs", "impl", "optimizer", "lr", "batch_size")],
-            [[names[r.id], f"{r.test_acc:.2%}" if r.test_acc is not None else "–", len(r.history),
+            [[names[r.id], f"{r.test_acc:.2%}" if r.test_acc is not None else "–",
+              epochs_shown(len(r.history) if r.epochs_trained is None else r.epochs_trained),
               short_name("impl", r.config.get("impl")), short_name("optimizer", r.config.get("optimizer")),
               short_name("lr", r.config.get("lr")), r.config.get("batch_size")] for r in records]))
         compare = []

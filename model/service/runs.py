@@ -49,6 +49,7 @@ class RunRecord:
     history: list[dict]        # one dict per finished epoch (epoch, train_loss, train_acc, test_acc, seconds)
     test_acc: float | None     # the last epoch's test accuracy; None if no epoch finished
     path: Path | None = None   # the run's folder; None for a run kept in memory
+    epochs_trained: float | None = None  # epochs of minibatches, an unfinished last one too; None in older runs
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,13 @@ def new_record(classifier: LinearClassifier, name: str | None) -> RunRecord:
     config, history = dict(meta.get("config") or {}), [dict(h) for h in meta.get("history") or []]
     test_acc = meta.get("test_acc") if metadata.is_number(meta.get("test_acc")) else None
     created = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    epochs_trained = meta.get("epochs_trained") if metadata.is_number(meta.get("epochs_trained")) else None
     return RunRecord(new_id(), check_name(str(name if name is not None else name_of(classifier))), created, config,
-                     history, test_acc)
+                     history, test_acc, epochs_trained=epochs_trained)
 
 
 def _record_json(record: RunRecord) -> bytes:
-    fields = {k: getattr(record, k) for k in ("id", "name", "created", "config", "history", "test_acc")}
+    fields = {k: getattr(record, k) for k in ("id", "name", "created", "config", "history", "test_acc", "epochs_trained")}
     return json.dumps({"format_version": FORMAT_VERSION, **fields}, indent=1).encode()
 
 
@@ -156,7 +158,8 @@ def _parse_record(data: bytes, folder: Path) -> RunRecord:
     except RunError as error:
         raise ValueError(Message("runs.bad_name", "its name can't be shown: {reason}", reason=reason(error))) from None
     return RunRecord(raw["id"], name, metadata.text(raw.get("created"), "created", optional=False), raw["config"],
-                     metadata.history(raw.get("history")), metadata.accuracy(raw.get("test_acc")), folder)
+                     metadata.history(raw.get("history")), metadata.accuracy(raw.get("test_acc")), folder,
+                     metadata.amount(raw.get("epochs_trained"), "epochs_trained"))
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -59,11 +59,20 @@ def test_a_trained_run_round_trips(tmp_path, trained, test_data):
     assert [h["epoch"] for h in record.history] == [1]
     assert record.test_acc == trained.metadata["test_acc"] > 0.7
     assert record.name == f"concise, lr 0.1, 1 epoch, {record.test_acc:.1%}"
+    assert record.epochs_trained == 1.0
     loaded = store.load_classifier(record.id)
     assert same_model(loaded, trained)
     images = test_data[0][:500].numpy()
     assert np.array_equal(loaded.predict(images), trained.predict(images))
     assert store.list() == [record]
+
+
+def test_a_run_saved_before_epochs_trained_was_kept_still_lists(tmp_path, store_with_one_good_run):
+    store, good = store_with_one_good_run
+    run_json = good.path / RUN_FILE
+    raw = json.loads(run_json.read_text())
+    run_json.write_text(json.dumps({k: v for k, v in raw.items() if k != "epochs_trained"}))
+    assert [(r.id, r.epochs_trained) for r in store.list()] == [(good.id, None)]
 
 
 def test_an_unnamed_run_that_stopped_or_diverged_says_in_which_epoch():
@@ -222,7 +231,7 @@ DAMAGE_REASONS = {
     "run.json wrong version": "format version", "run.json bad history": "'history' must be a list",
     "history without seconds": "has no 'seconds'", "history with a text loss": "'train_loss'",
     "test_acc a text": "'test_acc'", "name with a right-to-left override": "U+202E",
-    "name not a text": "'name'", "nested 100000 deep": "nested more than", "no model": "No such file",
+    "epochs_trained negative": "'epochs_trained'", "name not a text": "'name'", "nested 100000 deep": "nested more than", "no model": "No such file",
     "model truncated": "checkpoint", "model empty": "empty", "model garbage": "checkpoint",
 }
 
@@ -257,6 +266,8 @@ def test_a_damaged_run_is_listed_apart_with_its_reason_and_the_rest_still_list(t
         run_json.write_text(json.dumps({**raw, "test_acc": "99%"}))
     elif damage == "name with a right-to-left override":
         run_json.write_text(json.dumps({**raw, "name": "run \u202egnp.exe"}))
+    elif damage == "epochs_trained negative":
+        run_json.write_text(json.dumps({**raw, "epochs_trained": -1}))
     elif damage == "name not a text":
         run_json.write_text(json.dumps({**raw, "name": ["a"]}))
     elif damage == "nested 100000 deep":

@@ -65,6 +65,15 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def wait_until(done, timeout: float) -> None:
+    """Poll `done()` until it is true or `timeout` seconds have passed (the test's asserts judge)."""
+    import time
+
+    deadline = time.time() + timeout
+    while not done() and time.time() < deadline:
+        time.sleep(0.05)
+
+
 def finish_training(at: AppTest, timeout: float = 120) -> None:
     job = at.session_state["training"]["job"]
     assert job.wait(timeout), "training did not finish"

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_pages.conftest import (ROOT, assert_clean, finish_training, open_page, store, texts, train_one_epoch,
-                                      untranslated)
+                                      untranslated, wait_until)
 from ui import i18n, layout, resources
 
 SETTINGS = ["cfg_preset", "cfg_impl", "cfg_epochs", "cfg_lr", "cfg_batch_size", "cfg_optimizer", "cfg_schedule",
@@ -110,11 +110,7 @@ def test_stop_keeps_what_was_learned(dataset_available):
     at.slider(key="cfg_epochs").set_value(50).run()
     at.button(key="start").click().run()
     job = at.session_state["training"]["job"]
-    import time
-
-    deadline = time.time() + 60
-    while not job.snapshot().points and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: job.snapshot().points, 60)
     at.run()
     at.button(key="stop_job").click().run()
     assert_clean(at)
@@ -479,9 +475,7 @@ def test_one_minibatch_at_a_time_counts_each_click_and_keeps_the_run(dataset_ava
     assert job.pace == 0
     at.button(key="next_batch").click().run()
     at.button(key="next_ten").click().run()
-    deadline = time.time() + 20
-    while job.snapshot().batches < 11 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: job.snapshot().batches >= 11, 20)
     time.sleep(0.3)
     assert job.snapshot().batches == 11  # one, then ten more: nothing else
     at.run()
@@ -562,8 +556,6 @@ def test_a_sweep_of_the_naive_softmax_says_each_value_trains_on_its_own(dataset_
 
 
 def test_runs_stopped_in_their_first_epoch_say_why_a_chart_is_empty(dataset_available):
-    import time
-
     at = open_page("train")
     for _ in range(2):  # two runs that each take 3 minibatches, then stop
         at.segmented_control(key="train_speed").set_value("step").run()
@@ -571,9 +563,7 @@ def test_runs_stopped_in_their_first_epoch_say_why_a_chart_is_empty(dataset_avai
         job = at.session_state["training"]["job"]
         for _ in range(3):
             at.button(key="next_batch").click().run()
-        deadline = time.time() + 20
-        while job.snapshot().batches < 3 and time.time() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: job.snapshot().batches >= 3, 20)
         at.button(key="stop_job").click().run()
         finish_training(at)
     assert len(store(at).list()) == 2 and all(not r.history for r in store(at).list())
@@ -589,8 +579,6 @@ def test_runs_stopped_in_their_first_epoch_say_why_a_chart_is_empty(dataset_avai
 
 
 def test_locally_a_training_whose_tab_was_closed_is_kept_once_in_its_language(dataset_available, fresh_settings):
-    import time
-
     at = open_page("train")
     at.query_params["lang"] = "zh"
     at.run()
@@ -599,9 +587,7 @@ def test_locally_a_training_whose_tab_was_closed_is_kept_once_in_its_language(da
     job = at.session_state["training"]["job"]
     # The tab is closed: its page never runs again. The queue keeps the run as the training ends.
     assert job.wait(120)
-    deadline = time.time() + 10
-    while not store(at).list() and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: store(at).list(), 10)
     runs = store(open_page("train")).list()  # what a new tab finds
     assert len(runs) == 1 and runs[0].name.startswith("简洁实现") and len(runs[0].history) == 20
     at.run()  # the old tab comes back: its run is that one, not a second copy
@@ -632,15 +618,11 @@ def test_locally_a_reloaded_tab_shows_the_training_still_running_and_stops_it(da
 
 
 def test_locally_a_reloaded_tab_shows_a_sweep_still_running(dataset_available):
-    import time
-
     first = open_page("train")
     first.slider(key="cfg_epochs").set_value(50).run()
     first.button(key="start_sweep").click().run()
     jobs = first.session_state["training"]["sweep"]
-    deadline = time.time() + 60
-    while not all(job.snapshot().points for job in jobs) and time.time() < deadline:
-        time.sleep(0.05)  # all three learning: stopped in line, a job has nothing to keep
+    wait_until(lambda: all(job.snapshot().points for job in jobs), 60)  # all three learning: stopped in line, a job has nothing to keep
     reloaded = open_page("train")
     assert reloaded.session_state["training"]["sweep"] == jobs
     assert "A sweep of 3 trainings, side by side" in texts(reloaded)

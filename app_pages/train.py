@@ -455,7 +455,7 @@ def results(record, name: str, classifier, store, test_data) -> None:
     cols[0].metric(t("train.results.test_acc"), f"{ev.accuracy:.1%}", help=t("train.results.test_acc_help"))
     done, seconds = meta.get("epochs_trained"), meta.get("seconds")  # None in checkpoints made before them
     if done is None:
-        done = len(record.history)
+        done = record.epochs_done
     cols[1].metric(t("train.results.epochs"), t("train.results.epochs_value", done=epochs_shown(done),
                                                   total=cfg.get("epochs")))
     cols[2].metric(t("train.results.time"), t("train.results.time_value", seconds=seconds if seconds is not None
@@ -622,7 +622,7 @@ def runs(store, active: bool, data: dict) -> None:
             [t(f"train.runs.columns.{column}") for column in
              ("name", "test_acc", "epochs", "impl", "optimizer", "lr", "batch_size")],
             [[names[r.id], f"{r.test_acc:.2%}" if r.test_acc is not None else "–",
-              epochs_shown(len(r.history) if r.epochs_trained is None else r.epochs_trained),
+              epochs_shown(r.epochs_done),
               short_name("impl", r.config.get("impl")), short_name("optimizer", r.config.get("optimizer")),
               short_name("lr", r.config.get("lr")), r.config.get("batch_size")] for r in records]))
         compare = []

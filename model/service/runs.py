@@ -51,6 +51,11 @@ class RunRecord:
     path: Path | None = None   # the run's folder; None for a run kept in memory
     epochs_trained: float | None = None  # epochs of minibatches, an unfinished last one too; None in older runs
 
+    @property
+    def epochs_done(self) -> float:
+        """Epochs trained; for a run saved before they were kept, its finished epochs."""
+        return len(self.history) if self.epochs_trained is None else self.epochs_trained
+
 
 @dataclass(frozen=True)
 class DamagedRun:

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import dataset_box, figures, i18n, layout, pictures, resources
+from ui import chart, dataset_box, figures, i18n, layout, pictures, resources
 from ui.i18n import t
 
 GRID = 32  # images per page of the browser
@@ -58,7 +58,7 @@ def statistics() -> None:
     with left:
         st.markdown(t("dataset.stats.counts"))
         counts = {split: resources.class_counts(split) for split in ("train", "test")}
-        st.plotly_chart(figures.class_counts_figure(counts, i18n.language()), config=figures.PLOTLY_CONFIG, key="counts")
+        chart.show(figures.class_counts_figure(counts, i18n.language()), key="counts")
         st.caption(t("dataset.stats.counts_caption"))
     with right:
         st.markdown(t("dataset.stats.histogram"))
@@ -66,13 +66,13 @@ def statistics() -> None:
         hist_class = st.selectbox(t("dataset.stats.pixels_of"), [None, *range(10)], key="ds_hist_class", label_visibility="collapsed",
                                   format_func=lambda k: everything if k is None else names[k])
         hist = resources.pixel_histogram("train", hist_class)
-        st.plotly_chart(figures.histogram_figure(hist, i18n.language()), config=figures.PLOTLY_CONFIG, key="hist")
+        chart.show(figures.histogram_figure(hist, i18n.language()), key="hist")
         st.caption(t("dataset.stats.histogram_caption", black=hist[0] / hist.sum()))
 
 
 def pca() -> None:
     st.subheader(t("dataset.pca.title"))
-    st.plotly_chart(figures.pca_figure(*resources.pca_projection("train"), i18n.language()), config=figures.PLOTLY_CONFIG, key="pca")
+    chart.show(figures.pca_figure(*resources.pca_projection("train"), i18n.language()), key="pca")
     st.caption(t("dataset.pca.caption"))
 
 

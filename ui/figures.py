@@ -204,7 +204,12 @@ def per_class_figure(accuracy: np.ndarray, height: int = 460):
 
 
 # Dataset figures are the same for everyone: built once per process and language
-# (st.plotly_chart only reads them).
+# (drawing only reads them). Their margins already hold their labels and legend (measured in
+# Chromium, both languages, desktop): automargin (ui.chart) would otherwise draw each twice,
+# ~0.15-0.3 s more in a new tab; it still widens them for another font or a narrow screen.
+def _margin(left: int, bottom: int) -> dict:
+    return dict(l=left, r=10, t=30, b=bottom)
+
 
 @st.cache_resource(show_spinner=False)
 @figure_builder
@@ -214,7 +219,7 @@ def class_counts_figure(counts: dict, lang: str):
     bars = [dict(type="bar", name=i18n.text(lang, f"figures.counts.{split}", count=counts[split].sum()), x=names,
                  y=counts[split], marker=dict(color=color), hovertemplate="%{x}: %{y:,}<extra></extra>")
             for split, color in (("train", CLASS_COLORS[0]), ("test", CLASS_COLORS[1]))]
-    return _figure(bars, base_layout(380, barmode="group", xaxis=dict(tickangle=-35)))
+    return _figure(bars, base_layout(380, barmode="group", xaxis=dict(tickangle=-35), margin=_margin(45, 100)))
 
 
 @st.cache_resource(show_spinner=False)
@@ -224,7 +229,7 @@ def histogram_figure(hist: np.ndarray, lang: str):
     bars = dict(type="bar", x=np.arange(256), y=hist, marker=dict(color=CLASS_COLORS[0], line=dict(width=0)),
                 hovertemplate=i18n.text(lang, "figures.histogram.hover") + "<extra></extra>")
     return _figure([bars], base_layout(
-        300, bargap=0, xaxis=dict(title=dict(text=i18n.text(lang, "figures.histogram.value"))),
+        300, bargap=0, margin=_margin(52, 44), xaxis=dict(title=dict(text=i18n.text(lang, "figures.histogram.value"))),
         yaxis=dict(type="log", title=dict(text=i18n.text(lang, "figures.histogram.pixels")))))
 
 
@@ -233,10 +238,11 @@ def histogram_figure(hist: np.ndarray, lang: str):
 def pca_figure(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, ratio: np.ndarray, lang: str):
     """The images' positions on the first two principal components, one colour per class."""
     names = [html.escape(class_name(k, lang=lang)) for k in range(10)]
-    points = [dict(type="scattergl", x=xy[labels == k, 0], y=xy[labels == k, 1], mode="markers", name=names[k],
+    points = [dict(type="scatter", x=xy[labels == k, 0], y=xy[labels == k, 1], mode="markers", name=names[k],
                    customdata=index[labels == k], marker=dict(color=CLASS_COLORS[k], size=5, opacity=0.75),
                    hovertemplate=f"{names[k]} #%{{customdata}}<extra></extra>")
               for k in range(10)]
     return _figure(points, base_layout(
-        520, xaxis=dict(title=dict(text=i18n.text(lang, "figures.pca.first", share=ratio[0])), zeroline=False),
+        520, margin=_margin(40, 125),
+        xaxis=dict(title=dict(text=i18n.text(lang, "figures.pca.first", share=ratio[0])), zeroline=False),
         yaxis=dict(title=dict(text=i18n.text(lang, "figures.pca.second", share=ratio[1])), zeroline=False)))

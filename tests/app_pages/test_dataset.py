@@ -1,5 +1,8 @@
 """app_pages/dataset.py under AppTest: its widgets and charts, filters, jumps and the split switch."""
+import json
+
 from tests.app_pages.conftest import assert_clean, open_page, texts
+from tests.ui.test_chart import numbers
 
 
 def test_dataset_page_renders_its_widgets_and_charts(dataset_available):
@@ -9,7 +12,10 @@ def test_dataset_page_renders_its_widgets_and_charts(dataset_available):
     assert at.multiselect(key="ds_classes").value == []
     assert at.number_input(key="ds_index").value is None
     assert at.button[0].label == "New random sample"
-    assert len(at.get("plotly_chart")) == 3  # class counts, histogram, PCA
+    charts = [json.loads(json.loads(chart.proto.json)["figure"]) for chart in at.get("bidi_component")]
+    # class counts (train, test), the histogram, the PCA (ten classes, 2,000 images in all)
+    assert [[trace["type"] for trace in chart["data"]] for chart in charts] == [["bar"] * 2, ["bar"], ["scatter"] * 10]
+    assert sum(len(numbers(trace["x"])) for trace in charts[2]["data"]) == 2000
     assert "32 of 60,000 train images (a random sample)" in texts(at)
 
 

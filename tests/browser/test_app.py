@@ -36,7 +36,13 @@ def test_home_page_shows_the_formulas_and_links(page, app_url):
 
 def test_dataset_page_shows_images_statistics_and_pca(page, app_url):
     open_page(page, app_url, "dataset", "What an average garment looks like")
-    page.locator("[data-testid=stPlotlyChart]").nth(2).wait_for(timeout=30_000)
+    # The three charts drawn by the basic bundle, each as wide as its place (two columns, then one).
+    page.wait_for_function("() => document.querySelectorAll('.softmax-chart .main-svg').length >= 3 * 2", timeout=30_000)
+    widths = page.locator(".softmax-chart").evaluate_all(
+        "(charts) => charts.map((chart) => [chart.offsetWidth, chart.querySelector('.main-svg').getBoundingClientRect().width])")
+    assert len(widths) == 3 and widths[2][0] > 1.8 * widths[0][0] > 0, widths
+    assert all(abs(place - plot) <= 2 for place, plot in widths), widths  # each plot fills its place
+    assert page.get_by_text("This chart could not load").count() == 0
     # The grid and the ten class means; images can still be arriving after the last chart.
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stImage]').length >= 32 + 10",
                            timeout=30_000)
@@ -49,6 +55,13 @@ def test_dataset_page_shows_images_statistics_and_pca(page, app_url):
     page.get_by_text("(a random sample)").wait_for()
     wait_until_idle(page)
     assert page.locator(NO_TRACEBACK).count() == 0
+
+
+def test_a_chart_whose_bundle_cannot_load_says_so(page, app_url):
+    page.route("**/app/static/plotly-basic.min.js", lambda route: route.abort())
+    open_page(page, app_url, "dataset", "What an average garment looks like")
+    page.get_by_text("This chart could not load. Reload the page to try again.").nth(2).wait_for(timeout=30_000)
+    assert page.locator(".softmax-chart .main-svg").count() == 0
 
 
 def set_epochs(page, key: str) -> None:

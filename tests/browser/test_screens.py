@@ -162,6 +162,8 @@ def test_every_formula_of_the_lessons_code_fits_its_box(screen, app_url, path, s
     page, lang, size = screen
     open_screen(page, app_url, path, lang, path)
     for step in steps:
+        # Opening a box reruns the page to send its code; a click during that rerun can be lost.
+        wait_until_idle(page)
         box = page.locator(f".st-key-lesson_code_{step}")
         box.locator("summary").click()
         box.locator(".katex-display").first.wait_for(timeout=30_000)

@@ -13,12 +13,11 @@ import streamlit as st
 from ui.i18n import t
 
 # Streamlit's light theme, as st.plotly_chart draws it: transparent, grey grid, its text colour.
+_AXIS = dict(gridcolor="#e6eaf1", linecolor="#e6eaf1", zerolinecolor="#e6eaf1", automargin=True,
+             title=dict(font=dict(color="#808495")), tickfont=dict(color="#808495"))
 TEMPLATE = dict(layout=dict(
     paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font=dict(color="#31333f", size=12),
-    xaxis=dict(gridcolor="#e6eaf1", linecolor="#e6eaf1", zerolinecolor="#e6eaf1", automargin=True, showgrid=False,
-               title=dict(font=dict(color="#808495")), tickfont=dict(color="#808495")),
-    yaxis=dict(gridcolor="#e6eaf1", linecolor="#e6eaf1", zerolinecolor="#e6eaf1", automargin=True,
-               title=dict(font=dict(color="#808495")), tickfont=dict(color="#808495")),
+    xaxis=_AXIS | dict(showgrid=False), yaxis=_AXIS,
     hoverlabel=dict(bgcolor="#ffffff", bordercolor="#e6eaf1", font=dict(color="#31333f")),
     legend=dict(font=dict(color="#31333f"))))
 TRACES = {"bar", "scatter", "pie"}  # what the basic bundle draws
@@ -37,18 +36,22 @@ function plotly() {
 }
 export default function ({ parentElement, data }) {
   const div = parentElement.querySelector('.softmax-chart');
-  if (div.figureJson === data.figure) return;
+  // Every call returns the same cleanup, whether or not it redrew: whichever Streamlit keeps
+  // for the unmount frees the plot with the bundle that drew it.
+  const cleanup = () => { div.resizer?.disconnect(); div.plotly?.purge(div); };
+  if (div.figureJson === data.figure) return cleanup;
   div.figureJson = data.figure;
   const { data: traces, layout } = JSON.parse(data.figure);
   plotly().then((Plotly) => {
     if (div.figureJson !== data.figure) return;  // a newer figure came meanwhile
+    div.plotly = Plotly;
     Plotly.react(div, traces, layout, {displayModeBar: false, responsive: true});
     if (!div.resizer) {
       div.resizer = new ResizeObserver(() => div.isConnected && Plotly.Plots.resize(div));
       div.resizer.observe(div);
     }
   }, () => { div.textContent = data.failed; });
-  return () => { div.resizer?.disconnect(); window.Plotly?.purge(div); };
+  return cleanup;
 }
 """
 _CHART = st.components.v2.component("softmax_studio.chart", html='<div class="softmax-chart"></div>', js=_JS,

@@ -28,11 +28,14 @@ FONTS = ("Source Sans, Source Sans Pro, PingFang SC, Hiragino Sans GB, Microsoft
 
 # --- layout --------------------------------------------------------------------------------
 
+MARGIN = dict(l=10, r=10, t=30, b=10)  # narrow: plotly's automargin widens it for the labels
+
+
 def base_layout(height: int, **extra) -> dict:
     """Every figure's layout: its height, the page's fonts, the legend under the plot, a
     narrow margin; `extra` adds to it or replaces a part (the margin, say)."""
     return dict(height=height, font=dict(family=FONTS), legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
-                margin=dict(l=10, r=10, t=30, b=10)) | extra
+                margin=dict(MARGIN)) | extra
 
 
 def layout(fig, height: int, **extra):
@@ -208,7 +211,7 @@ def per_class_figure(accuracy: np.ndarray, height: int = 460):
 # Chromium, both languages, desktop): automargin (ui.chart) would otherwise draw each twice,
 # ~0.15-0.3 s more in a new tab; it still widens them for another font or a narrow screen.
 def _margin(left: int, bottom: int) -> dict:
-    return dict(l=left, r=10, t=30, b=bottom)
+    return MARGIN | dict(l=left, b=bottom)
 
 
 @st.cache_resource(show_spinner=False)

@@ -84,7 +84,7 @@ DRAWN_CLOCK = """() => {
     const app = document.querySelector('[data-testid=stApp]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (!window.__ready || !document.body.textContent.includes(window.__ready)) return false;
-    const images = [...document.querySelectorAll('[data-testid=stImage] img')];
+    const images = [...document.querySelectorAll('[data-testid=stImage] img, .picture-grid img')];
     const charts = document.querySelectorAll(CHARTS);
     const svgs = document.querySelectorAll(CHARTS.split(', ').map((chart) => chart + ' .main-svg').join(', '));
     return images.every((img) => img.complete && img.naturalWidth > 0) && charts.length >= window.__charts

@@ -56,7 +56,11 @@ def class_name(label: int, article: bool = False, lang: str | None = None) -> st
 # Pictures are sent small (ui.pictures) and enlarged here without smoothing: pixels stay squares.
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 3rem;}
-[data-testid="stImage"] img {image-rendering: pixelated;}
+[data-testid="stImage"] img, .picture-grid img {image-rendering: pixelated;}
+.picture-grid {display: flex; flex-wrap: wrap; gap: 0.5rem 1rem;}
+.picture-grid figure {margin: 0; width: var(--picture-width);}
+.picture-grid img {display: block; width: 100%; height: auto;}
+.picture-grid figcaption {font-size: 0.875rem; opacity: 0.6; text-align: center; overflow-wrap: anywhere;}
 .katex-display {overflow-x: auto; overflow-y: hidden;}  /* a formula wider than a phone scrolls, not cut off */
 </style>"""
 

@@ -1,5 +1,6 @@
 """Shared AppTest fixtures and helpers for the page tests (one test file per page under pages/)."""
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,40 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+class _GridPictures(HTMLParser):
+    """The (caption, src) of each <figure> in ui.pictures.image_grid's HTML."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self.src, self.caption = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.src = dict(attrs)["src"]
+        elif tag == "figcaption":
+            self.caption = ""
+
+    def handle_data(self, data):
+        if self.caption is not None:
+            self.caption += data
+
+    def handle_endtag(self, tag):
+        if tag == "figure":
+            self.found.append((self.caption, self.src))
+            self.src = self.caption = None
+
+
+def pictures_shown(at: AppTest) -> list[tuple[str, str]]:
+    """(caption, URL) of every picture on the page: st.image's and the grids' (ui.pictures)."""
+    found = [(image.caption, image.url) for element in at.get("image") for image in element.proto.imgs]
+    for element in at.get("html"):
+        if 'class="picture-grid"' in element.proto.body:
+            parser = _GridPictures()
+            parser.feed(element.proto.body)
+            found += parser.found
+    return found
+
+
 def wait_until(done, timeout: float) -> None:
     """Poll `done()` until it is true or `timeout` seconds have passed (the test's asserts judge)."""
     import time
@@ -113,6 +148,7 @@ def untranslated(at: AppTest, names: tuple[str, ...] = ()) -> list[str]:
                 shown.append(str(widget.value))
             if getattr(widget, "help", None):
                 shown.append(widget.help)
+    shown += [caption for caption, _ in pictures_shown(at)]
     offenders = []
     for text in shown:
         plain = str(text)

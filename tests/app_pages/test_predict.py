@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_pages.conftest import assert_clean, open_page, store, texts, train_one_epoch, untranslated
+from tests.app_pages.conftest import assert_clean, open_page, pictures_shown, store, texts, train_one_epoch, untranslated
 
 
 def png(array: np.ndarray) -> bytes:
@@ -199,7 +199,7 @@ def test_predict_in_chinese_a_test_image_names_its_class_in_chinese(dataset_avai
     assert "正确" in shown or f"它是{CLASSES_ZH[labels[0]]}" in shown
     assert "为什么是" in shown and "偏置" in shown  # the why-section
     assert len(at.get("plotly_chart")) == 4  # probabilities, contributions, why not, softmax
-    captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
+    captions = [caption for caption, _ in pictures_shown(at)]
     assert f"测试图像 #0：{CLASSES_ZH[labels[0]]}" in captions, captions
     assert untranslated(at) == []
 
@@ -215,7 +215,7 @@ def test_predict_in_chinese_names_the_preprocessing_steps_in_chinese(dataset_ava
                                                 "image/png").run()
     assert_clean(at)
     assert "#### 预测：**裤子**" in texts(at)
-    captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
+    captions = [caption for caption, _ in pictures_shown(at)]
     assert captions[0] == "原图" and "最终的 28×28" in captions, captions  # model/files/preprocess.py's names
     assert "28×28 的输入 x" in captions and "裤子的模板（它的 784 个权重）" in captions
     assert untranslated(at) == []

@@ -44,7 +44,7 @@ def test_dataset_page_shows_images_statistics_and_pca(page, app_url):
     assert all(abs(place - plot) <= 2 for place, plot in widths), widths  # each plot fills its place
     assert page.get_by_text("This chart could not load").count() == 0
     # The grid and the ten class means; images can still be arriving after the last chart.
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=stImage]').length >= 32 + 10",
+    page.wait_for_function("() => [...document.querySelectorAll('.picture-grid img')].filter((img) => img.complete && img.naturalWidth > 0).length >= 32 + 10",
                            timeout=30_000)
     shot(page, "dataset", tall=True)
     # Filter to one class and jump to an index: the grid redraws without a full page run.

@@ -75,8 +75,8 @@ def test_home(screen, app_url):
 def test_dataset_grids_keep_several_pictures_per_row(screen, app_url):
     page, lang, size = screen
     open_screen(page, app_url, "dataset", lang, "dataset")
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=stImage] img').length >= 42")
-    tops = page.evaluate("() => [...document.querySelectorAll('[data-testid=stImage]')].slice(0, 4)"
+    page.wait_for_function("() => document.querySelectorAll('.picture-grid img').length >= 42")
+    tops = page.evaluate("() => [...document.querySelectorAll('.picture-grid figure')].slice(0, 4)"
                          ".map((e) => Math.round(e.getBoundingClientRect().top))")
     assert len(set(tops[:3])) == 1, tops  # the first three samples share a row, on a phone too
     save(page, f"screen-dataset-{lang}-{size}")
@@ -131,7 +131,7 @@ def test_predict_answer_is_in_view_after_a_drawing(screen, app_url):
           .every((label) => label.scrollWidth <= label.clientWidth + 1)""")
     # Why: the input and the template side by side, enlarged by a whole number, no larger than the canvas.
     trouser = CLASSES_ZH[1] if lang == "zh" else CLASSES[1]
-    why = [page.locator("[data-testid=stImage]").filter(has_text=text).locator("img") for text in
+    why = [page.locator(".picture-grid figure").filter(has_text=text).locator("img") for text in
            (i18n.text(lang, "predict.why.input"), i18n.text(lang, "predict.why.template", name=trouser))]
     assert [picture.count() for picture in why] == [1, 1]
     boxes = [picture.bounding_box() for picture in why]

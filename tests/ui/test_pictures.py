@@ -1,38 +1,55 @@
-"""ui.pictures: pictures go out at their own size, as PNG, encoded once per content."""
+"""ui.pictures: pictures go out at their own size, as PNG data URLs, encoded once per content."""
+import base64
 import io
 
 import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.app_pages.conftest import pictures_shown
 from ui import pictures
+
+
+def decoded(url: str) -> Image.Image:
+    prefix = "data:image/png;base64,"
+    assert url.startswith(prefix)
+    return Image.open(io.BytesIO(base64.b64decode(url[len(prefix):], validate=True)))
 
 
 def test_a_picture_is_encoded_once_per_content_as_a_png_of_its_own_size():
     image = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
-    first = pictures.cached_png(image)
-    assert pictures.cached_png(image.copy()) is first  # the same pixels: the same bytes, not encoded again
-    assert pictures.cached_png(255 - image) is not first
-    decoded = Image.open(io.BytesIO(first))
-    assert decoded.format == "PNG" and decoded.size == (28, 28)
-    assert np.array_equal(np.asarray(decoded), image)
+    first = pictures.cached_png_url(image)
+    assert pictures.cached_png_url(image.copy()) is first  # the same pixels: the same bytes, not encoded again
+    assert pictures.cached_png_url(255 - image) is not first
+    decoded_first = decoded(first)
+    assert decoded_first.format == "PNG" and decoded_first.size == (28, 28)
+    assert np.array_equal(np.asarray(decoded_first), image)
 
 
-def grid_app():
+def grid_app(captions=("a", "b", "c")):
     import numpy as np
 
     from ui import pictures
 
-    pictures.image_grid([np.full((28, 28), k * 20, dtype=np.uint8) for k in range(3)], ["a", "b", "c"])
+    pictures.image_grid([np.full((28, 28), k * 20, dtype=np.uint8) for k in range(len(captions))], list(captions))
 
 
-def test_the_grid_sends_every_picture_as_a_png_with_its_caption():
+def test_the_grid_sends_every_picture_inside_the_page_as_a_png_with_its_caption():
     at = AppTest.from_function(grid_app).run()
     assert not at.exception
-    images = at.get("image")
-    assert [image.proto.imgs[0].caption for image in images] == ["a", "b", "c"]
-    # A PNG, not the JPEG Streamlit makes of a picture without alpha unless told (it blurs the pixels).
-    assert all(image.proto.imgs[0].url.endswith(".png") for image in images)
+    assert len(at.get("image")) == 0 and len(at.get("html")) == 1  # one element for the whole grid
+    shown = pictures_shown(at)
+    assert [caption for caption, _ in shown] == ["a", "b", "c"]
+    # In the message, not a media file the browser fetches one request at a time; a PNG, not a
+    # JPEG (which blurs the pixels), with each picture's own pixels.
+    assert [np.asarray(decoded(url)).max() for _, url in shown] == [0, 20, 40]
+
+
+def test_grid_captions_are_text_not_markup():
+    at = AppTest.from_function(grid_app, args=(['<img src=x onerror="alert(1)"> & "b"'],)).run()
+    body = at.get("html")[0].proto.body
+    assert "<img src=x" not in body and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp;" in body
+    assert pictures_shown(at)[0][0] == '<img src=x onerror="alert(1)"> & "b"'
 
 
 def test_template_pictures_are_each_rows_own_diverging_picture_made_once():

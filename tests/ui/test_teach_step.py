@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from model import CLASSES
 from model.files import checkpoint
+from tests.app_pages.conftest import pictures_shown
 from ui import i18n
 
 
@@ -37,7 +38,7 @@ def test_a_step_raises_p_true_and_undo_restores_the_weights(test_split):
     assert not np.array_equal(taught.weight, original_weight)
     assert at.metric[0].value == f"{after:.2%}"
     assert at.metric[0].label == i18n.text("en", "lesson.teach.p_true", name=CLASSES[wrong_class])
-    assert len(at.get("image")) == 20  # ten gradients, ten templates
+    assert len(pictures_shown(at)) == 20  # ten gradients, ten templates
 
     at.button(key="taught_undo").click().run()
     restored = at.session_state["in_use"]

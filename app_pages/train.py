@@ -618,7 +618,7 @@ def runs(store, active: bool, data: dict) -> None:
             st.caption(t("train.runs.session_caption"))
         # A markdown table, not st.dataframe: that imports pandas and pyarrow (~70 MB per server,
         # and a race with other sessions' charts while the import runs).
-        st.markdown(layout.markdown_table(
+        st.container(key="runs_table").markdown(layout.markdown_table(
             [t(f"train.runs.columns.{column}") for column in
              ("name", "test_acc", "epochs", "impl", "optimizer", "lr", "batch_size")],
             [[names[r.id], f"{r.test_acc:.2%}" if r.test_acc is not None else "–",

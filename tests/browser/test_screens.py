@@ -40,9 +40,17 @@ def open_screen(page, app_url, path: str, lang: str, name: str) -> None:
     wait_until_idle(page)
     page.wait_for_timeout(500)  # images and charts finish drawing
     assert page.locator(NO_TRACEBACK).count() == 0
-    width = page.viewport_size["width"]
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, "the page runs off the side"
+    assert_fits_the_width(page)
     assert page.locator("[data-testid=stTitle] h1, h1").first.inner_text().strip() == i18n.text(lang, f"{path}.title")
+
+
+def assert_fits_the_width(page) -> None:
+    """Nothing runs off the side: of the document, nor of the main block (Streamlit scrolls that
+    one, so a table wider than a phone widens it, not the document)."""
+    width = page.viewport_size["width"]
+    wide = page.evaluate("""() => [document.documentElement, document.querySelector('[data-testid=stMain]')]
+          .map((element) => element.scrollWidth)""")
+    assert max(wide) <= width, f"the page runs off the side: {wide} px wide on a {width} px screen"
 
 
 def in_view(page, locator) -> bool:
@@ -108,6 +116,9 @@ def test_train_results_charts_keep_their_labels_apart(screen, app_url):
     # The accuracy panel's own labels lie right of it, not in the gap beside the loss panel.
     assert min(edges(".y2tick text")) >= max(edges(".x2tick text")), "accuracy ticks crowd the gap"
     assert max(edges(".ytick text")) < min(edges(".x2tick text"))
+    page.locator(".st-key-runs_table table").wait_for()
+    assert_fits_the_width(page)  # the runs table too
+    page.locator(".st-key-runs_table").screenshot(path=str(ARTIFACTS / f"screen-train-runs-{lang}-{size}.png"))
     save(page, f"screen-train-result-{lang}-{size}")
 
 

@@ -62,10 +62,18 @@ def t(key: str, **values) -> str:
 
 
 def text(lang: str, key: str, **values) -> str:
-    template = catalog(lang).get(key)
+    template = _template(lang, key)
+    if template is None:  # a catalog edited under a running server (Streamlit reruns the code, not this cache)
+        catalog.cache_clear()
+        template = _template(lang, key)
     if template is None:
-        template = catalog(DEFAULT)[key]  # a key English lacks is a bug: KeyError
+        raise KeyError(key)  # a key English lacks is a bug
     return template.format(**values) if values else template
+
+
+def _template(lang: str, key: str) -> str | None:
+    template = catalog(lang).get(key)
+    return catalog(DEFAULT).get(key) if template is None else template
 
 
 def explain(thing, lang: str | None = None) -> str:

@@ -173,3 +173,21 @@ def test_the_toggle_switches_the_language_and_the_url():
     assert at.caption[0].value == i18n.text("zh", "home.cards.dataset")
     at.switch_page("app_pages/dataset.py").run()  # the URL's lang is gone; the session keeps it
     assert at.title[0].value == i18n.text("zh", "dataset.title")
+
+
+def test_a_key_added_to_a_catalog_under_a_running_server_is_found(tmp_path, monkeypatch):
+    for lang in ("en", "zh"):
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "page.toml").write_text('title = "Old"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "MESSAGES", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        assert i18n.text("zh", "page.title") == "Old"
+        (tmp_path / "en" / "page.toml").write_text('title = "Old"\nadded = "New {n}"\n', encoding="utf-8")
+        assert i18n.text("zh", "page.added", n=2) == "New 2"  # read again, English as the fallback
+        with pytest.raises(KeyError):
+            i18n.text("en", "page.nowhere")
+    finally:
+        monkeypatch.undo()
+        i18n.catalog.cache_clear()
+    assert i18n.text("en", "home.title") != "Old"  # the real catalogs again

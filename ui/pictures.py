@@ -6,6 +6,7 @@ import base64
 import hashlib
 import html
 import io
+import math
 import threading
 from collections import OrderedDict
 
@@ -30,7 +31,8 @@ def picture(image, caption: str | None = None, width: int | str = "content", whe
     data URL (~0.5-1 KB), not as a media file: a new tab of the Dataset page fetched its 42
     pictures one request at a time from the busy server, ~0.4 s before anything below the
     header showed."""
-    where.image(cached_png_url(np.asarray(image)), caption=caption, width=width)
+    image = fitted(image, width) if isinstance(width, int) else np.asarray(image)
+    where.image(cached_png_url(image), caption=caption, width=width)
 
 
 def image_grid(images, captions, width: int = 100) -> None:
@@ -38,10 +40,24 @@ def image_grid(images, captions, width: int = 100) -> None:
     the screen holds (10 on a desktop, 3 on a phone). One HTML element for the whole grid (the
     page's CSS, ui.layout, lays it out): 42 st.image elements took a new tab ~0.25 s longer to
     mount."""
-    cells = "".join(f'<figure><img src="{cached_png_url(np.asarray(image))}" alt="{html.escape(caption)}" '
+    cells = "".join(f'<figure><img src="{cached_png_url(fitted(image, width))}" alt="{html.escape(caption)}" '
                     f'width="{width}"><figcaption>{html.escape(caption)}</figcaption></figure>'
                     for image, caption in zip(images, captions))
     st.html(f'<div class="picture-grid" style="--picture-width:{width}px">{cells}</div>')
+
+
+def fitted(image, width: int) -> np.ndarray:
+    """`image` shrunk by a whole factor (box averaging) to at most twice `width` px on its longer
+    side, sharp on a phone's dense screen: a grid shows an uploaded 1024 px photo 120 px wide, and
+    every rerun of its page sends the picture again (a grainy photo: 3.3 MB as a data URL, 0.1 MB
+    at 205 px)."""
+    image = np.asarray(image)
+    factor = math.ceil(max(image.shape[:2]) / (2 * width))
+    if factor <= 1:
+        return image
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).reduce(factor))
 
 
 class _Remembered:
@@ -65,13 +81,21 @@ class _Remembered:
 
 
 _PNGS = _Remembered(4000)  # data URLs of ~0.7-4 KB each: a few MB
+REMEMBERED_SIDE = 64  # pictures up to this size are everyone's (dataset images, templates); larger are one learner's
 
 
 def cached_png_url(image: np.ndarray) -> str:
-    """png(image) as a data URL, remembered by content: a class polling a training's templates,
-    or reopening its results, encodes each picture once."""
-    key = (image.shape, image.dtype.str, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
-    return _PNGS.get(key, lambda: "data:image/png;base64," + base64.b64encode(png(image)).decode("ascii"))
+    """png(image) as a data URL, remembered by content if it is small: a class polling a
+    training's templates, or reopening its results, encodes each picture once. A learner's own
+    photo's steps are encoded at each run instead of filling the memory every session shares."""
+    image = np.asarray(image)
+
+    def make() -> str:
+        return "data:image/png;base64," + base64.b64encode(png(image)).decode("ascii")
+
+    if max(image.shape[:2]) > REMEMBERED_SIDE:
+        return make()
+    return _PNGS.get((image.shape, image.dtype.str, hashlib.blake2b(image.tobytes(), digest_size=16).digest()), make)
 
 
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:

@@ -100,6 +100,18 @@ def pictures_shown(at: AppTest) -> list[tuple[str, str]]:
     return found
 
 
+def decoded(url: str):
+    """The PIL image in a data:image/png;base64 URL (ui.pictures sends every picture as one)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    prefix = "data:image/png;base64,"
+    assert url.startswith(prefix), url[:40]
+    return Image.open(io.BytesIO(base64.b64decode(url[len(prefix):], validate=True)))
+
+
 def wait_until(done, timeout: float) -> None:
     """Poll `done()` until it is true or `timeout` seconds have passed (the test's asserts judge)."""
     import time

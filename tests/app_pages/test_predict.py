@@ -1,12 +1,13 @@
 """app_pages/predict.py under AppTest: the two shipped models, a random test image, uploads and
 their crop box, the camera, checkpoints, a run from Train, and Predict without the dataset."""
 import io
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app_pages.conftest import assert_clean, open_page, pictures_shown, store, texts, train_one_epoch, untranslated
+from tests.app_pages.conftest import assert_clean, decoded, open_page, pictures_shown, store, texts, train_one_epoch, untranslated
 
 
 def png(array: np.ndarray) -> bytes:
@@ -169,6 +170,28 @@ def test_a_photo_from_the_camera_is_predicted(dataset_available):
     at.camera_input(key="camera").upload("photo.jpg", photo.getvalue(), "image/jpeg").run()
     assert_clean(at)
     assert "Prediction:" in texts(at)
+
+
+def test_a_large_photo_goes_out_at_the_size_it_is_shown(dataset_available):
+    from model.files.data import load_split_numpy
+
+    images, labels = load_split_numpy("test")
+    coat = np.kron(255 - images[np.flatnonzero(labels == 4)[0]], np.ones((24, 24), np.uint8))  # 672 px
+    noise = np.random.default_rng(0).integers(0, 40, (768, 1024, 3), dtype=np.uint8)  # a camera's grain
+    photo = np.full((768, 1024, 3), 215, np.uint8) - noise
+    photo[48:720, 176:848] = np.minimum(photo[48:720, 176:848], coat[..., None])
+    at = open_page("predict")
+    at.segmented_control(key="predict_input").set_value("Upload").run()
+    at.file_uploader(key="image_upload").upload("coat.png", png(photo), "image/png").run()
+    assert_clean(at)
+    assert "Prediction:" in texts(at)
+    grid = next(e.proto.body for e in at.get("html") if "original" in e.proto.body)
+    shown_width = int(re.search(r'width="(\d+)"', grid).group(1))
+    original = decoded(next(url for caption, url in pictures_shown(at) if caption == "original"))
+    # Shrunk for the 120 px it is shown at (twice that for sharp screens), not the 1024 px
+    # decoded: every rerun of the page sends it again.
+    assert max(original.size) <= 2 * shown_width < 1024
+    assert len(grid) < 600_000, len(grid)
 
 
 # --- in Chinese ----------------------------------------------------------------------------------

@@ -1,19 +1,9 @@
 """ui.pictures: pictures go out at their own size, as PNG data URLs, encoded once per content."""
-import base64
-import io
-
 import numpy as np
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.app_pages.conftest import pictures_shown
+from tests.app_pages.conftest import decoded, pictures_shown
 from ui import pictures
-
-
-def decoded(url: str) -> Image.Image:
-    prefix = "data:image/png;base64,"
-    assert url.startswith(prefix)
-    return Image.open(io.BytesIO(base64.b64decode(url[len(prefix):], validate=True)))
 
 
 def test_a_picture_is_encoded_once_per_content_as_a_png_of_its_own_size():
@@ -24,6 +14,9 @@ def test_a_picture_is_encoded_once_per_content_as_a_png_of_its_own_size():
     decoded_first = decoded(first)
     assert decoded_first.format == "PNG" and decoded_first.size == (28, 28)
     assert np.array_equal(np.asarray(decoded_first), image)
+    photo_step = np.kron(image, np.ones((5, 5), np.uint8))  # 140x140: one learner's, not remembered
+    assert pictures.cached_png_url(photo_step) is not pictures.cached_png_url(photo_step)
+    assert np.array_equal(np.asarray(decoded(pictures.cached_png_url(photo_step))), photo_step)
 
 
 def grid_app(captions=("a", "b", "c")):

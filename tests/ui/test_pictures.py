@@ -1,5 +1,7 @@
 """ui.pictures: pictures go out at their own size, as PNG data URLs, encoded once per content."""
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from tests.app_pages.conftest import decoded, pictures_shown
@@ -58,3 +60,18 @@ def test_template_pictures_are_each_rows_own_diverging_picture_made_once():
     assert template_pictures(weight.copy()) is made  # the same weights: remembered, not made again
     weight[0, 0] += 1.0
     assert template_pictures(weight) is not made
+
+
+@settings(max_examples=60, deadline=None)
+@given(height=st.integers(1, 1500), width=st.integers(1, 1500), colour=st.booleans(), shown=st.integers(20, 400))
+def test_fitted_pictures_fit_twice_their_display_width_and_keep_their_shape(height, width, colour, shown):
+    image = np.random.default_rng(height * width).integers(0, 256, (height, width, 3) if colour else (height, width),
+                                                           dtype=np.uint8)
+    out = pictures.fitted(image, shown)
+    assert out.dtype == np.uint8 and out.shape[2:] == image.shape[2:]
+    if max(height, width) <= 2 * shown:
+        assert out is image or np.array_equal(out, image)  # small enough: as it is
+    else:
+        assert max(out.shape[:2]) <= 2 * shown
+        factor = max(height, width) / max(out.shape[:2])
+        assert abs(height / factor - out.shape[0]) <= 1 and abs(width / factor - out.shape[1]) <= 1  # not distorted

@@ -31,11 +31,16 @@ FONTS = ("Source Sans, Source Sans Pro, PingFang SC, Hiragino Sans GB, Microsoft
 MARGIN = dict(l=10, r=10, t=30, b=10)  # narrow: plotly's automargin widens it for the labels
 
 
+LEGEND = dict(orientation="h", yanchor="top", y=-0.22, x=0)  # under the plot, a fifth of its height down
+# Under the whole figure instead, the margin made to hold it: several long run names stack into
+# rows, the plot shrinks, and a fifth of it no longer clears the epoch axis's title (a phone).
+LEGEND_AT_BOTTOM = LEGEND | dict(yref="container", y=0, yanchor="bottom")
+
+
 def base_layout(height: int, **extra) -> dict:
     """Every figure's layout: its height, the page's fonts, the legend under the plot, a
     narrow margin; `extra` adds to it or replaces a part (the margin, say)."""
-    return dict(height=height, font=dict(family=FONTS), legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
-                margin=dict(MARGIN)) | extra
+    return dict(height=height, font=dict(family=FONTS), legend=LEGEND, margin=dict(MARGIN)) | extra
 
 
 def layout(fig, height: int, **extra):
@@ -137,7 +142,8 @@ def curves_figure(runs: list[dict], height: int = 320):
     epoch_axis = dict(title=dict(text=t("figures.curves.epoch")), rangemode="tozero")
     left, right = [0.0, _PANEL_WIDTH], [_PANEL_WIDTH + _PANEL_SPACING, 1.0]
     return _figure(traces, base_layout(
-        height, xaxis=dict(domain=left, **epoch_axis), xaxis2=dict(domain=right, anchor="y2", **epoch_axis),
+        height, legend=LEGEND_AT_BOTTOM,
+        xaxis=dict(domain=left, **epoch_axis), xaxis2=dict(domain=right, anchor="y2", **epoch_axis),
         # Its ticks outside: a phone's gap holds none. An accuracy lies in [0, 1], one point or many.
         yaxis2=dict(anchor="x2", side="right", tickformat=".0%", autorangeoptions=dict(clipmin=0, clipmax=1)),
         annotations=[_panel_title(t("figures.curves.loss"), left), _panel_title(t("figures.curves.accuracy"), right)]))

@@ -116,6 +116,9 @@ def test_train_results_charts_keep_their_labels_apart(screen, app_url):
     # The accuracy panel's own labels lie right of it, not in the gap beside the loss panel.
     assert min(edges(".y2tick text")) >= max(edges(".x2tick text")), "accuracy ticks crowd the gap"
     assert max(edges(".ytick text")) < min(edges(".x2tick text"))
+    # The legend, in rows under the plot on a phone, clears the epoch axes' titles.
+    titles = [box["y"] + box["height"] for box in (e.bounding_box() for e in chart.locator(".xtitle, .x2title").all())]
+    assert chart.locator(".legend").bounding_box()["y"] >= max(titles) - 1, "the legend covers an axis title"
     page.locator(".st-key-runs_table table").wait_for()
     assert_fits_the_width(page)  # the runs table too
     page.locator(".st-key-runs_table").screenshot(path=str(ARTIFACTS / f"screen-train-runs-{lang}-{size}.png"))

@@ -145,7 +145,7 @@ def show_steps(steps) -> None:
     st.markdown(t("predict.answer.steps_title"))
     # From the third step on the garment is light on black: pad with black.
     pictures.image_grid([square(picture, None if i < 2 else 0) for i, (_, picture) in enumerate(steps)],
-                        [step_name(name) for name, _ in steps], width=120)
+                        [step_name(name) for name, _ in steps], width=100)  # three in a row on a phone
 
 
 def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None:

@@ -65,7 +65,7 @@ _CSS = """<style>
 /* A table too, its cells unbroken but the first (a name), which wraps in a column of its own. */
 [data-testid="stMarkdownContainer"] table {display: block; max-width: 100%; overflow-x: auto;}
 [data-testid="stMarkdownContainer"] :is(th, td) {white-space: nowrap;}
-[data-testid="stMarkdownContainer"] td:first-child {white-space: normal; min-width: 9rem;}
+[data-testid="stMarkdownContainer"] td:first-child {white-space: normal; min-width: 12rem;}
 </style>"""
 
 

@@ -188,7 +188,7 @@ def test_a_large_photo_goes_out_at_the_size_it_is_shown(dataset_available):
     grid = next(e.proto.body for e in at.get("html") if "original" in e.proto.body)
     shown_width = int(re.search(r'width="(\d+)"', grid).group(1))
     original = decoded(next(url for caption, url in pictures_shown(at) if caption == "original"))
-    # Shrunk for the 120 px it is shown at (twice that for sharp screens), not the 1024 px
+    # Shrunk for the 100 px it is shown at (twice that for sharp screens), not the 1024 px
     # decoded: every rerun of the page sends it again.
     assert max(original.size) <= 2 * shown_width < 1024
     assert len(grid) < 600_000, len(grid)

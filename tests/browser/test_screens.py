@@ -121,7 +121,8 @@ def test_train_results_charts_keep_their_labels_apart(screen, app_url):
     assert chart.locator(".legend").bounding_box()["y"] >= max(titles) - 1, "the legend covers an axis title"
     page.locator(".st-key-runs_table table").wait_for()
     assert_fits_the_width(page)  # the runs table too
-    page.locator(".st-key-runs_table").screenshot(path=str(ARTIFACTS / f"screen-train-runs-{lang}-{size}.png"))
+    page.locator(".st-key-runs_table").screenshot(path=str(ARTIFACTS / f"screen-train-runs-{lang}-{size}.png"),
+                                                  style="[data-testid=stHeader] {display: none}")  # it would cover the table
     save(page, f"screen-train-result-{lang}-{size}")
 
 

@@ -62,10 +62,10 @@ _CSS = """<style>
 .picture-grid img {display: block; width: 100%; height: auto;}
 .picture-grid figcaption {font-size: 0.875rem; opacity: 0.6; text-align: center; overflow-wrap: anywhere;}
 .katex-display {overflow-x: auto; overflow-y: hidden;}  /* a formula wider than a phone scrolls, not cut off */
-/* A table too, its cells unbroken but the first (a name), which wraps in a column of its own. */
+/* A table too, its cells unbroken; the runs table's names wrap, in a column of their own. */
 [data-testid="stMarkdownContainer"] table {display: block; max-width: 100%; overflow-x: auto;}
 [data-testid="stMarkdownContainer"] :is(th, td) {white-space: nowrap;}
-[data-testid="stMarkdownContainer"] td:first-child {white-space: normal; min-width: 12rem;}
+.st-key-runs_table td:first-child {white-space: normal; min-width: 12rem;}
 </style>"""
 
 

@@ -34,14 +34,15 @@ def run_name(record) -> str:
 def run_names(records) -> dict[str, str]:
     """Each run's name as run_name shows it, by id. Runs that would show the same name (two
     trainings of one setup end alike) are numbered by age, "(2)" for the second, so that a
-    menu of them can tell them apart."""
+    menu of them can tell them apart: in front, where a narrow menu that cuts a long name
+    short still shows it."""
     names = {record.id: run_name(record) for record in records}
     seen: dict[str, int] = {}
     for record in sorted(records, key=lambda r: r.created):
         name = names[record.id]
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
-            names[record.id] = f"{name} ({seen[name]})"
+            names[record.id] = f"({seen[name]}) {name}"
     return names
 
 
@@ -63,7 +64,13 @@ _CSS = """<style>
 .picture-grid figcaption {font-size: 0.875rem; opacity: 0.6; text-align: center; overflow-wrap: anywhere;}
 .katex-display {overflow-x: auto; overflow-y: hidden;}  /* a formula wider than a phone scrolls, not cut off */
 /* A table too, its cells unbroken; the runs table's names wrap, in a column of their own. */
-[data-testid="stMarkdownContainer"] table {display: block; max-width: 100%; overflow-x: auto;}
+[data-testid="stMarkdownContainer"] table {display: block; max-width: 100%; overflow-x: auto;
+  /* A shadow at an edge with more of the table beyond it, so a phone shows there is more to
+     scroll to: the white covers scroll with the cells and hide each shadow at its end. */
+  background: linear-gradient(to right, #fff 30%, #fff0) left / 2rem 100% no-repeat local,
+    linear-gradient(to left, #fff 30%, #fff0) right / 2rem 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, #0003, #0000) left / 0.75rem 100% no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, #0003, #0000) right / 0.75rem 100% no-repeat scroll;}
 [data-testid="stMarkdownContainer"] :is(th, td) {white-space: nowrap;}
 .st-key-runs_table td:first-child {white-space: normal; min-width: 12rem;}
 </style>"""

@@ -422,18 +422,11 @@ class TrainingQueue:
                 with self._lock:
                     self._drop_abandoned()
                     group += self._take_mates(group[0])
-            self._limit_threads()
             log.info("training %d job(s) together: %s", len(group), ", ".join(j.id for j in group))
             if self._processes is not None and group[0].pace is None:
                 results = self._processes.train([j.config for j in group], *group[0]._data, **self._callbacks(group))
-            elif len(group) == 1:
-                job = group[0]
-                # In slow motion every minibatch is drawn: progress after each one.
-                paced = {} if job.pace is None else {"report_every": 1}
-                results = [self._runner(job.config, *job._data, on_epoch=job._on_epoch,
-                                        on_progress=job._on_progress, should_stop=job.should_stop, **paced)]
             else:
-                results = self._group_runner([j.config for j in group], *group[0]._data, **self._callbacks(group))
+                results = self._train_here(group)
             for job, result in zip(group, results):
                 job.result, job.status = result, Status.DONE
         except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
@@ -454,6 +447,17 @@ class TrainingQueue:
             for job in group:
                 self._tell_finished(job)
 
+    def _train_here(self, group: list[Job]) -> list:
+        """The group trained in this thread (slow motion, or no child processes)."""
+        self._limit_threads()
+        if len(group) > 1:
+            return self._group_runner([j.config for j in group], *group[0]._data, **self._callbacks(group))
+        job = group[0]
+        # In slow motion every minibatch is drawn: progress after each one.
+        paced = {} if job.pace is None else {"report_every": 1}
+        return [self._runner(job.config, *job._data, on_epoch=job._on_epoch, on_progress=job._on_progress,
+                             should_stop=job.should_stop, **paced)]
+
     def _tell_finished(self, job: Job) -> None:
         if self._on_finished is None or job.result is None:
             return
@@ -469,6 +473,8 @@ class TrainingQueue:
                     should_stop=lambda k: group[k].should_stop())
 
     def _limit_threads(self) -> None:
+        # Only for a training in this process: with trainings in children a shorter interval
+        # only hands the GIL between page threads more often (more of their CPU, measured).
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))  # the whole process's, once
         try:
             import torch

@@ -6,7 +6,9 @@ side in one process, on the real Fashion-MNIST: the lesson preset, 10 epochs.
 Prints the best-of-N seconds (taking turns) of one run alone (scratch, as the K models, and the app's default
 implementation), of the K models fused, of the K models one after another, the ratios, and each
 model's test accuracy fused and alone. They agree to rounding at small learning rates; from
-lr ~0.3 on, SGD amplifies rounding (one changed pixel moves lr 0.518's weights by 0.1).
+lr ~0.3 on, SGD amplifies rounding (one changed pixel moves lr 0.518's weights by 0.1), and so
+the lesson's own two implementations of the same arithmetic, scratch and concise, part there as
+far: the last column shows it, the yardstick for the fused one.
 Target (issue 13): 8 learning rates in at most 2x the time of one run.
 """
 from __future__ import annotations
@@ -57,6 +59,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     separate = [train(c, *data) for c in configs]
     one_by_one = time.perf_counter() - started
+    concise = [train(replace(c, impl="concise"), *data) for c in configs]
 
     print(f"lesson preset, 10 epochs, {args.threads} torch thread(s), best of {args.repeats}")
     print(f"one run alone (scratch):  {alone:6.2f} s")
@@ -64,9 +67,10 @@ def main(argv=None) -> int:
     print(f"{args.models} models fused:          {fused:6.2f} s   {fused / alone:.2f}x the scratch run, "
           f"{fused / default_alone:.2f}x the {middle.impl} run   (target <= 2x)")
     print(f"{args.models} models one by one:     {one_by_one:6.2f} s   {one_by_one / alone:.2f}x one run (once)")
-    print("test accuracy, fused vs alone:")
-    for lr, f, s in zip(lrs, together, separate):
-        print(f"  lr {lr:6.3f}: {f.test_acc:.4f} vs {s.test_acc:.4f}   max |dW| {float((f.weight - s.weight).abs().max()):.1e}")
+    print("test accuracy, fused vs alone (scratch), and concise alone beside scratch alone:")
+    for lr, f, s, c in zip(lrs, together, separate, concise):
+        print(f"  lr {lr:6.3f}: {f.test_acc:.4f} vs {s.test_acc:.4f}   max |dW| {float((f.weight - s.weight).abs().max()):.1e}"
+              f"   | concise {c.test_acc:.4f}   max |dW| {float((c.weight - s.weight).abs().max()):.1e}")
     return 0 if fused <= 2 * min(alone, default_alone) else 1
 
 

@@ -154,8 +154,10 @@ def show_why(classifier, image28: np.ndarray, probabilities: np.ndarray) -> None
     logit = float(contributions.sum() + classifier.bias[label])
     name = layout.class_name(label)
     st.markdown(t("predict.why.title", name=name))
-    left, right = st.columns(2, vertical_alignment="center")
-    with left:  # 6x28 px each: side by side on a phone too, no larger than the picture they explain
+    # 6x28 px each: side by side on a phone too, no larger than the picture they explain; 8x28
+    # where the column holds that (ui.layout's CSS): on a desktop, made wide enough for it.
+    left, right = st.columns([1.15, 0.85], vertical_alignment="center")
+    with left.container(key="why_pair"):
         pictures.image_grid([image28, pictures.template_pictures(classifier.weight)[label]],
                             [t("predict.why.input"), t("predict.why.template", name=name)], width=168)
     right.plotly_chart(figures.heatmap_figure(contributions, height=300), config=figures.PLOTLY_CONFIG,

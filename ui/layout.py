@@ -62,6 +62,8 @@ _CSS = """<style>
 .picture-grid figure {margin: 0; width: var(--picture-width);}
 .picture-grid img {display: block; width: 100%; height: auto;}
 .picture-grid figcaption {font-size: 0.875rem; opacity: 0.6; text-align: center; overflow-wrap: anywhere;}
+.st-key-why_pair {container-type: inline-size;}
+@container (min-width: 464px) {.st-key-why_pair .picture-grid {--picture-width: 224px !important;}}
 .katex-display {overflow-x: auto; overflow-y: hidden;}  /* a formula wider than a phone scrolls, not cut off */
 /* A table too, its cells unbroken; the runs table's names wrap, in a column of their own. */
 [data-testid="stMarkdownContainer"] table {display: block; max-width: 100%; overflow-x: auto;

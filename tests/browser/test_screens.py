@@ -152,6 +152,7 @@ def test_predict_answer_is_in_view_after_a_drawing(screen, app_url):
     boxes = [picture.bounding_box() for picture in why]
     assert all(box["width"] % 28 == 0 and box["width"] <= drawing["width"] for box in boxes), boxes
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 1, boxes  # one row, on a phone too
+    assert boxes[0]["width"] == (168 if size == "phone" else 224), boxes  # larger where the column holds it
     save(page, f"screen-predict-{lang}-{size}")
 
 

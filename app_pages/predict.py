@@ -230,11 +230,11 @@ def cropped(picture, key: str):
 
 # On a phone the two columns stack and the full answer lands below the canvas, out of sight
 # while drawing; there a one-line answer shows above the canvas instead. Its height is fixed,
-# so the canvas doesn't move under the finger when the answer arrives. 640 px is where
-# Streamlit stacks columns.
+# so the canvas doesn't move under the finger when the answer arrives. Columns stack where the
+# main block is narrower than 740 px (ui.layout's CSS).
 GLANCE_CSS = """<style>
 .st-key-answer_glance {min-height: 2.4rem;}
-@media (min-width: 640px) {.st-key-answer_glance {display: none;}}
+@container (min-width: 740px) {.st-key-answer_glance {display: none;}}
 </style>"""
 
 

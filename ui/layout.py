@@ -62,8 +62,17 @@ _CSS = """<style>
 .picture-grid figure {margin: 0; width: var(--picture-width);}
 .picture-grid img {display: block; width: 100%; height: auto;}
 .picture-grid figcaption {font-size: 0.875rem; opacity: 0.6; text-align: center; overflow-wrap: anywhere;}
+/* Streamlit stacks columns below a 640 px window. With the sidebar open a tablet's main block is
+   as narrow (~525 px at 1024), and columns side by side there cut off Predict's 280 px canvas,
+   the language toggle and the Train buttons: they stack as on a phone wherever the main block is
+   narrower than 740 px, where the canvas and the language toggle first fit their columns. */
+[data-testid="stMainBlockContainer"] {container-type: inline-size;}
+@container (max-width: 739px) {[data-testid="stColumn"] {min-width: calc(100% - 1.5rem);}}
+/* Predict's "why" pair: 6x28 px each, 8x28 where the column holds both, 5x28 or 4x28 where it is narrower. */
 .st-key-why_pair {container-type: inline-size;}
 @container (min-width: 464px) {.st-key-why_pair .picture-grid {--picture-width: 224px !important;}}
+@container (max-width: 351px) {.st-key-why_pair .picture-grid {--picture-width: 140px !important;}}
+@container (max-width: 295px) {.st-key-why_pair .picture-grid {--picture-width: 112px !important;}}
 .katex-display {overflow-x: auto; overflow-y: hidden;}  /* a formula wider than a phone scrolls, not cut off */
 /* A table too, its cells unbroken; the runs table's names wrap, in a column of their own. */
 [data-testid="stMarkdownContainer"] table {display: block; max-width: 100%; overflow-x: auto;

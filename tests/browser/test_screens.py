@@ -1,6 +1,7 @@
-"""Every page on a desktop (1400x1000) and a phone (390x844), in English and Chinese: nothing
-runs off the side, the key elements are in view where a user needs them, and a screenshot of
-each (tests/artifacts/screen-<page>-<lang>-<size>.png) to look at."""
+"""Every page on a desktop (1400x1000) and a phone (390x844), in English and Chinese, and Predict
+and Train on a tablet with its sidebar open (1024x768): nothing runs off the side or is cut off,
+the key elements are in view where a user needs them, and a screenshot of each
+(tests/artifacts/screen-<page>-<lang>-<size>.png) to look at."""
 import re
 
 import pytest
@@ -188,3 +189,34 @@ def test_every_formula_of_the_lessons_code_fits_its_box(screen, app_url, path, s
     assert len(widths) >= len(steps)
     # A few pixels of KaTeX's italic overhang aside, no formula is wider than its box (it would scroll, cut before).
     assert all(scroll <= client + 3 for scroll, client in widths), widths
+
+
+INSIDE_ITS_COLUMN = """(element) => {
+  let column = element;  // its column, out through a component's shadow root
+  while (!column.matches?.('[data-testid=stColumn]')) column = column.parentElement ?? column.getRootNode().host;
+  const box = element.getBoundingClientRect(), edges = column.getBoundingClientRect();
+  return box.left >= edges.left - 1 && box.right <= edges.right + 1;
+}"""
+UNCUT = "(element) => [element, ...element.querySelectorAll('*')].every((e) => e.scrollWidth <= e.clientWidth + 1)"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_tablet_with_the_sidebar_open_stacks_the_columns_that_would_cut_things_off(browser, app_url, lang):
+    """At 1024x768 the sidebar stays open and leaves the main block ~525 px: side by side, the
+    canvas's column was 219 px for a 280 px canvas, the language toggle lost a button, Start read
+    "Start tr…". There the columns stack, as on a phone."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN" if lang == "zh" else "en-US")
+    page = context.new_page()
+    try:
+        open_screen(page, app_url, "predict", lang, "predict")
+        assert page.locator("[data-testid=stSidebar]").bounding_box()["width"] > 200  # open
+        for element in (page.locator("canvas.upper-canvas"), *page.locator(".st-key-lang_toggle button").all()):
+            assert element.evaluate(INSIDE_ITS_COLUMN)
+        open_screen(page, app_url, "train", lang, "train")
+        for key in ("start", "lang_toggle"):
+            assert page.locator(f".st-key-{key}").evaluate(UNCUT), key
+        for button in page.locator(".st-key-lang_toggle button").all():
+            assert button.evaluate(INSIDE_ITS_COLUMN)
+        save(page, f"screen-train-{lang}-tablet")
+    finally:
+        context.close()

@@ -207,9 +207,10 @@ def cropped(picture, key: str):
     """The part of `picture` inside a box the user drags over it (streamlit-cropper); the whole
     picture until the box is moved. `key` must be new for each picture, so a new one starts uncropped."""
     from PIL import Image
-    from streamlit_cropper import st_cropper
 
     from model.files.image_files import to_rgb_or_l
+
+    st_cropper = resources.import_component("streamlit_cropper").st_cropper
 
     width, height = picture.size
     scale = CROP_PREVIEW / max(width, height)
@@ -284,8 +285,7 @@ def input_mode() -> str:
 @st.fragment
 def draw(classifier) -> None:
     """A fragment: a stroke reruns only this part, so the answer comes back fast."""
-    from streamlit_drawable_canvas import st_canvas
-
+    st_canvas = resources.import_component("streamlit_drawable_canvas").st_canvas
     st.html(GLANCE_CSS)
     left, right = two_columns()
     with left:

@@ -150,6 +150,22 @@ def warm_up_work() -> None:
     gc.freeze()
 
 
+def import_component(module: str):
+    """`module`, a Streamlit component package, imported. Its declare_component asks
+    inspect.getmodule for its own module, and CPython's inspect.getmodule is not thread-safe:
+    while another thread fills its file cache (the warm-up importing torch), it can answer None,
+    and Streamlit raises "module is None. This should never happen." (a first upload beside the
+    warm-up, once in CI). The failed import leaves nothing behind, and a second try finds it."""
+    import importlib
+
+    for attempt in range(3):
+        try:
+            return importlib.import_module(module)
+        except RuntimeError as error:
+            if "module is None" not in str(error) or attempt == 2:
+                raise
+
+
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
     """Run warm_up_work in the background once the first page is up, so the Train page and

@@ -1,4 +1,5 @@
-"""ui.resources: how often a watched training redraws as more people train."""
+"""ui.resources: how often a watched training redraws as more people train, and a component
+package imported beside other threads."""
 from types import SimpleNamespace
 
 import pytest
@@ -11,3 +12,32 @@ from ui import resources
 def test_a_class_redraws_its_trainings_less_often_than_one_learner(monkeypatch, running, waiting, seconds):
     monkeypatch.setattr(resources, "training_queue", lambda: SimpleNamespace(running=running, waiting=waiting))
     assert resources.redraw_seconds() == seconds
+
+
+def test_a_component_import_survives_inspect_getmodule_answering_none_once(monkeypatch):
+    """CPython's inspect.getmodule is not thread-safe: beside another thread's imports it can
+    answer None, and Streamlit's declare_component then raises. The second try imports it."""
+    import inspect
+    import sys
+
+    real, calls = inspect.getmodule, []
+
+    def racing(obj, *args):
+        calls.append(obj)
+        return None if len(calls) == 1 else real(obj, *args)
+
+    monkeypatch.delitem(sys.modules, "streamlit_cropper", raising=False)
+    monkeypatch.setattr(inspect, "getmodule", racing)
+    with pytest.raises(RuntimeError, match="module is None"):  # what the page hit without the retry
+        import streamlit_cropper  # noqa: F401
+    calls.clear()
+    cropper = resources.import_component("streamlit_cropper")
+    assert callable(cropper.st_cropper) and len(calls) >= 2  # failed once, then imported
+
+
+def test_a_component_import_raises_other_errors_at_once(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "broken_component", None)  # an import that fails otherwise
+    with pytest.raises(ImportError):
+        resources.import_component("broken_component")

@@ -229,16 +229,6 @@ def cropped(picture, key: str):
     return picture.crop((left, top, right, bottom))
 
 
-# On a phone the two columns stack and the full answer lands below the canvas, out of sight
-# while drawing; there a one-line answer shows above the canvas instead. Its height is fixed,
-# so the canvas doesn't move under the finger when the answer arrives. Columns stack where the
-# main block is narrower than 740 px (ui.layout's CSS).
-GLANCE_CSS = """<style>
-.st-key-answer_glance {min-height: 2.4rem;}
-@container (min-width: 740px) {.st-key-answer_glance {display: none;}}
-</style>"""
-
-
 def two_columns():
     return st.columns([1, 1.25], gap="large")
 
@@ -286,14 +276,13 @@ def input_mode() -> str:
 def draw(classifier) -> None:
     """A fragment: a stroke reruns only this part, so the answer comes back fast."""
     st_canvas = resources.import_component("streamlit_drawable_canvas").st_canvas
-    st.html(GLANCE_CSS)
     left, right = two_columns()
     with left:
         # 12 px on the 280 px canvas is ~1.5-2 px once a garment is shrunk to 28x28, as thin as the
         # outlines the robust model learned, and two trouser legs drawn ~25 px apart keep a gap
         # between them (at 24 px, the old default, they merge into one shape).
         brush = st.slider(t("predict.draw.brush"), 4, 60, 12, key="brush", help=t("predict.draw.brush_help"))
-        glance = st.empty()  # the answer in one line right above the canvas, for phones (GLANCE_CSS)
+        glance = st.empty()  # the answer in one line right above the canvas, where the columns stack (ui.layout's CSS)
         figures.import_pandas()  # st_canvas imports it; see figures._pandas_gate
         canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
                            height=280, width=280, drawing_mode="freedraw", return_image_data=True, key="canvas")

@@ -68,6 +68,11 @@ _CSS = """<style>
    narrower than 740 px, where the canvas and the language toggle first fit their columns. */
 [data-testid="stMainBlockContainer"] {container-type: inline-size;}
 @container (max-width: 739px) {[data-testid="stColumn"] {min-width: calc(100% - 1.5rem);}}
+/* Stacked, Predict's full answer lands below the canvas, out of sight while drawing: a one-line
+   answer shows above the canvas instead, of a fixed height, so the canvas doesn't move under the
+   finger when the answer arrives. */
+.st-key-answer_glance {min-height: 2.4rem;}
+@container (min-width: 740px) {.st-key-answer_glance {display: none;}}
 /* Predict's "why" pair: 6x28 px each, 8x28 where the column holds both, 5x28 or 4x28 where it is narrower. */
 .st-key-why_pair {container-type: inline-size;}
 @container (min-width: 464px) {.st-key-why_pair .picture-grid {--picture-width: 224px !important;}}

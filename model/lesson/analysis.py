@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.lesson.classifier import LinearClassifier
+from model.lesson.classifier import LinearClassifier, linear_logits, softmax
 
 CHUNK = 2500  # images scored at a time: float64 logits for 2,500 images are 200 KB, their inputs 8 MB
 
@@ -43,12 +43,31 @@ class Evaluation:
 
 
 def evaluate(classifier: LinearClassifier, images: np.ndarray, labels: np.ndarray) -> Evaluation:
-    probabilities = np.concatenate([classifier.predict_proba(images[i:i + CHUNK]) for i in range(0, len(images), CHUNK)])
-    predicted = probabilities.argmax(1)
+    return evaluate_many([classifier], images, labels)[0]
+
+
+def evaluate_many(classifiers: list[LinearClassifier], images: np.ndarray, labels: np.ndarray) -> list[Evaluation]:
+    """evaluate() for each classifier, in one product per chunk for those that normalise their
+    inputs alike (a fused group's): the float64 inputs are made once, not once a model (eight
+    models of a class's fused run took 0.29 s one by one, at the moment their learners wait)."""
     labels = np.asarray(labels, dtype=np.int64)
-    matrix = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(matrix, (labels, predicted), 1)
-    return Evaluation(labels, predicted, probabilities.max(1), matrix)
+    evaluations: list[Evaluation | None] = [None] * len(classifiers)
+    alike: dict[tuple[float, float], list[int]] = {}
+    for k, classifier in enumerate(classifiers):
+        alike.setdefault((classifier.mean, classifier.std), []).append(k)
+    for members in alike.values():
+        first = classifiers[members[0]]
+        weight = np.concatenate([classifiers[k].weight for k in members])  # [10M, 784]
+        bias = np.concatenate([classifiers[k].bias for k in members])
+        probabilities = np.concatenate([softmax(linear_logits(first.inputs(images[i:i + CHUNK]), weight, bias)
+                                                .reshape(-1, len(members), 10))
+                                        for i in range(0, len(images), CHUNK)])  # [N, M, 10]
+        for m, k in enumerate(members):
+            predicted = probabilities[:, m].argmax(1)
+            matrix = np.zeros((10, 10), dtype=np.int64)
+            np.add.at(matrix, (labels, predicted), 1)
+            evaluations[k] = Evaluation(labels, predicted, probabilities[:, m].max(1), matrix)
+    return evaluations
 
 
 def class_means(images: np.ndarray, labels: np.ndarray) -> np.ndarray:

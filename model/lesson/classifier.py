@@ -16,6 +16,18 @@ def input_affine(mean: float, std: float) -> tuple[float, float]:
     return 1.0 / (255.0 * std), mean / std
 
 
+def linear_logits(inputs: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """inputs [N, 784] x weight [C, 784]^T + bias [C], in float64: a model from a run that nearly
+    diverged has weights ~1e36 whose logits overflow float32; in float64 they still rank the classes."""
+    return inputs.astype(np.float64) @ weight.T.astype(np.float64) + bias
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, computed stably (shifted by the largest logit)."""
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 @dataclass(frozen=True)
 class LinearClassifier:
     weight: np.ndarray              # float32 [10, 784]: row k is class k's 28x28 template
@@ -31,16 +43,11 @@ class LinearClassifier:
         return x - np.float32(shift) if shift else x
 
     def logits(self, images: np.ndarray) -> np.ndarray:
-        # float64: a model from a run that nearly diverged has weights ~1e36 whose logits
-        # overflow float32; in float64 they still rank the classes.
-        return self.inputs(images).astype(np.float64) @ self.weight.T.astype(np.float64) + self.bias
+        return linear_logits(self.inputs(images), self.weight, self.bias)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """Softmax probabilities [N, 10], computed stably."""
-        z = self.logits(images)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        """Softmax probabilities [N, 10]."""
+        return softmax(self.logits(images))
 
     def predict(self, images: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         return np.concatenate([self.logits(images[i:i + batch_size]).argmax(1)

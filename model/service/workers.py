@@ -359,7 +359,7 @@ class _Stops:
 
 
 def _train(configs, data, connection, outbox: _Outbox) -> list[dict]:
-    from model.lesson.analysis import evaluate
+    from model.lesson.analysis import evaluate_many
     from model.lesson.fused import train_together
     from model.lesson.train import train
 
@@ -384,13 +384,12 @@ def _train(configs, data, connection, outbox: _Outbox) -> list[dict]:
     else:
         results = train_together(configs, *data, on_epoch=on_epoch, on_progress=on_progress, should_stop=should_stop)
     # Each result's test-set evaluation too (for its results page): computed here it costs this
-    # niced process ~35 ms a model, not the server's pages, at the moment its learner waits.
-    test_images, test_labels = data[2].numpy(), data[3].numpy()
+    # niced process, not the server's pages, at the moment its learner waits; a group's together.
+    evaluations = evaluate_many([r.classifier() for r in results], data[2].numpy(), data[3].numpy())
     return [{"weight": r.weight.numpy().copy(), "bias": r.bias.numpy().copy(), "normalization": r.normalization,
              "history": r.history, "stopped": r.stopped, "diverged": r.diverged, "test_acc": r.test_acc,
-             "seconds": r.seconds, "epochs_trained": r.epochs_trained,
-             "evaluation": evaluate(r.classifier(), test_images, test_labels)}
-            for r in results]
+             "seconds": r.seconds, "epochs_trained": r.epochs_trained, "evaluation": evaluation}
+            for r, evaluation in zip(results, evaluations)]
 
 
 def main(argv: list[str] | None = None) -> None:

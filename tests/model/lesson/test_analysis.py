@@ -31,6 +31,26 @@ def test_evaluation_of_the_shipped_model_agrees_with_plain_counting(real):
     assert ev.confidence[worst[0]] == pytest.approx(ev.confidence[predicted != labels].max())
 
 
+def test_evaluating_many_models_at_once_gives_each_what_it_gets_alone(real):
+    """A fused group's models are scored in one product per chunk; each must get the numbers of
+    its own evaluation, also beside a model that normalises its inputs another way."""
+    from model.lesson.classifier import LinearClassifier
+
+    images, labels = real
+    shipped = checkpoint.load()
+    rng = np.random.default_rng(1)
+    others = [LinearClassifier(shipped.weight + rng.normal(0, 0.02, shipped.weight.shape).astype(np.float32),
+                               shipped.bias, mean=mean, std=std) for mean, std in ((0.0, 1.0), (0.29, 0.35), (0.0, 1.0))]
+    models = [shipped, *others]
+    together = analysis.evaluate_many(models, images, labels)
+    assert len(together) == len(models)
+    for model, ev in zip(models, together):
+        alone = analysis.evaluate(model, images, labels)
+        assert np.array_equal(ev.predicted, model.predict(images))
+        assert np.array_equal(ev.matrix, alone.matrix) and np.allclose(ev.confidence, alone.confidence, rtol=1e-12)
+    assert len({ev.accuracy for ev in together}) > 1  # the models differ, so a mix-up would show
+
+
 def test_pca_finds_the_same_top_directions_as_a_full_svd(real):
     images, _ = real
     xy, index, ratio = analysis.pca_2d(images, n=2000, seed=0)

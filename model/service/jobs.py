@@ -36,7 +36,8 @@ from model.service.workers import TrainingProcessDied
 log = logging.getLogger(__name__)
 # A class presses Start within moments of each other: the first waits this long for the rest,
 # so that they train in one fused pass (8 take 2-3 times one's time) instead of all waiting
-# behind it. One person alone waits it too, a moment against seconds of training.
+# behind it, and no longer once a full group is waiting. One person alone waits it too, a
+# moment against seconds of training.
 GATHER_SECONDS = 0.3
 # A training thread gives up the GIL at every tensor op and must win it back from the page
 # threads (plotly figures, script runs), which by default keep it up to 5 ms each time: a
@@ -244,7 +245,8 @@ class TrainingQueue:
     that share their minibatches (model.lesson.config.fuse_key) and their data start together in one
     pass (model.lesson.fused): a class pressing Start at once waits for a few fused runs, not thirty.
     A job that finds a slot free waits until `gather_seconds` after its submission for such mates
-    first, so the first click of a class doesn't train alone while the rest wait for it.
+    first (or until its group is full), so the first click of a class doesn't train alone while
+    the rest wait for it.
     `runner` trains one config (model.lesson.train.train by default), `group_runner` several
     (model.lesson.fused.train_together), both in a worker thread of this process; tests pass fakes.
     With `processes` (model.service.workers.TrainingProcesses) every training but a slow-motion one
@@ -269,6 +271,7 @@ class TrainingQueue:
         self._processes = processes
         self._on_finished = on_finished
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # a job joined the line: a gathering group may be full
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
         self._slots_busy = 0  # worker threads training, each one job or one fused group
@@ -297,6 +300,7 @@ class TrainingQueue:
                 return job
             self._waiting.append(job)
             self._start_ready()
+            self._arrived.notify_all()
         return job
 
     def submit_sweep(self, configs: Sequence, data: Sequence, owner: str | None = None) -> list[Job]:
@@ -320,6 +324,7 @@ class TrainingQueue:
             jobs = [Job(config, self, tuple(data), owner=owner) for config in configs]
             self._waiting.extend(jobs)  # side by side in line, so the first one's pass takes the others
             self._start_ready()
+            self._arrived.notify_all()
         return jobs
 
     def _held_by(self, owner: str | None) -> list[Job]:
@@ -399,8 +404,8 @@ class TrainingQueue:
         job.status = Status.RUNNING
         job.started_at = time.time()
 
-    def _take_mates(self, first: Job) -> list[Job]:
-        """The waiting jobs that can train with `first`, now running beside it (lock held)."""
+    def _mates(self, first: Job) -> list[Job]:
+        """The waiting jobs that can train with `first`, as many as fit in its group (lock held)."""
         if self.max_fused == 1:
             return []
         from model.lesson.config import fuse_key
@@ -408,8 +413,12 @@ class TrainingQueue:
         key = fuse_key(first.config)
         if key is None:  # it trains alone
             return []
-        mates = [j for j in self._waiting if fuse_key(j.config) == key
-                 and all(a is b for a, b in zip(j._data, first._data))][:self.max_fused - 1]
+        return [j for j in self._waiting if fuse_key(j.config) == key
+                and all(a is b for a, b in zip(j._data, first._data))][:self.max_fused - 1]
+
+    def _take_mates(self, first: Job) -> list[Job]:
+        """The waiting jobs that can train with `first`, now running beside it (lock held)."""
+        mates = self._mates(first)
         for job in mates:
             self._waiting.remove(job)
             self._begin(job)
@@ -418,8 +427,9 @@ class TrainingQueue:
     def _work(self, group: list[Job], gather_until: float, holds_slot: bool = True) -> None:
         try:
             if len(group) == 1 and time.time() < gather_until:
-                time.sleep(gather_until - time.time())
                 with self._lock:
+                    self._arrived.wait_for(lambda: len(self._mates(group[0])) == self.max_fused - 1,
+                                           timeout=gather_until - time.time())
                     self._drop_abandoned()
                     group += self._take_mates(group[0])
             log.info("training %d job(s) together: %s", len(group), ", ".join(j.id for j in group))

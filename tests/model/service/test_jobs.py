@@ -261,6 +261,29 @@ def test_a_job_that_finds_the_slot_free_waits_a_moment_for_mates_to_train_with()
     assert first.finished_at - first.submitted_at >= 0.3
 
 
+def test_a_full_group_starts_without_waiting_out_the_gathering_moment():
+    """A class's first clicks fill a group: it trains at once, not when the moment ends, and
+    the next ones, waiting behind it, fill the next."""
+    from model.lesson.config import preset
+
+    groups, everyone_clicked = [], threading.Event()
+
+    def group_runner(configs, *data, on_epoch, on_progress, should_stop):
+        groups.append([c.lr for c in configs])
+        everyone_clicked.wait(5)
+        return [SimpleNamespace(lr=c.lr) for c in configs]
+
+    data = (object(), object(), object(), object())
+    queue = TrainingQueue(max_running=1, group_runner=group_runner, max_fused=3, gather_seconds=5.0)
+    started = time.monotonic()
+    jobs = [queue.submit(preset("lesson", lr=lr), data, owner=str(lr)) for lr in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)]
+    everyone_clicked.set()
+    for job in jobs:
+        assert job.wait(3)
+    assert time.monotonic() - started < 2  # not the 5 s moment, twice
+    assert groups == [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
+
+
 def test_a_snapshot_never_shows_a_place_in_line_for_a_job_that_just_left_it(monkeypatch):
     release = threading.Event()
     queue = TrainingQueue(max_running=1, runner=fake_runner(release))

@@ -46,49 +46,51 @@ class _Models:
         self.decays = any(c.weight_decay for c in self.configs)
 
     def logits(self, X: torch.Tensor) -> torch.Tensor:
-        """[B, 784] -> [B, K, 10], one product for all K models (the biases added in it)."""
+        """[B, 784] -> [K, 10, B], one product for all K models (the biases added in it). The
+        minibatch is the last axis: reductions over the ten classes then run along whole rows of
+        B numbers (over [8, 10, 256] a step's softmax, loss and gradient took 0.14-0.19 ms,
+        against 0.27-0.39 ms with the classes last)."""
         K = len(self.configs)
-        return torch.addmm(self.bias.view(1, K * 10), X, self.weight.view(K * 10, -1).T).view(len(X), K, 10)
+        return torch.addmm(self.bias.view(K * 10, 1), self.weight.view(K * 10, -1), X.T).view(K, 10, len(X))
 
     @torch.no_grad()
     def step(self, X: torch.Tensor, y: torch.Tensor, lrs: list[float]) -> tuple[list[float], torch.Tensor]:
-        """One minibatch for every active model: (summed loss per model, predicted classes [B, K]).
+        """One minibatch for every active model: (summed loss per model, predicted classes [K, B]).
         A model whose loss is not finite is not updated (and the caller freezes it)."""
         B, K = len(X), len(self.configs)
         Z = self.logits(X)
         # One reduction over the 10 logits gives both the log-sum-exp's shift and the prediction
-        # (max's index is argmax's, the first of equals): over [256, 8, 10] it took 14 us where
-        # logsumexp took 52 and argmax 35, a third of a step beside its two products.
-        top, predicted = Z.max(2, keepdim=True)
+        # (max's index is argmax's, the first of equals), cheaper than logsumexp and argmax apart.
+        top, predicted = Z.max(1, keepdim=True)
         E = (Z - top).exp_()
-        S = E.sum(2, keepdim=True)
-        target = y.view(B, 1, 1).expand(B, K, 1)
-        loss = (S.log() + top - Z.gather(2, target)).squeeze(2).sum(0)  # -log softmax at the target
+        S = E.sum(1, keepdim=True)
+        target = y.view(1, 1, B).expand(K, 1, B)
+        loss = (S.log() + top - Z.gather(1, target)).sum(2).view(K)  # -log softmax at the target
         values = loss.tolist()
         update = [a and math.isfinite(v) for a, v in zip(self.active.tolist(), values)]
-        G = E.div_(S).scatter_add_(2, target, torch.full((B, K, 1), -1.0))  # softmax - onehot
+        G = E.div_(S).scatter_add_(1, target, torch.full((K, 1, B), -1.0))  # softmax - onehot
         if not all(update):  # a stopped or diverged model's gradient may be NaN: nothing of it may pass
-            G = torch.where(torch.tensor(update).view(1, K, 1), G, 0.0)
+            G = torch.where(torch.tensor(update).view(K, 1, 1), G, 0.0)
         self.steps += 1
         if not (self.uses["momentum"] or self.uses["adam"]):
             # Plain SGD: the learning rate and the mean over the minibatch go into G, so that one
-            # product updates every weight in place (grad_w = G^T X / B is never stored).
+            # product updates every weight in place (grad_w = G X / B is never stored).
             if self.decays:
                 shrink = [1 - lr * c.weight_decay if u else 1.0 for lr, c, u in zip(lrs, self.configs, update)]
                 self.weight.mul_(torch.tensor(shrink).view(K, 1, 1))
                 self.bias.mul_(torch.tensor(shrink).view(K, 1))
-            G.mul_(torch.tensor(lrs).view(1, K, 1) / B)
-            self.weight.view(K * 10, -1).addmm_(G.view(B, K * 10).T, X, alpha=-1)
-            self.bias.sub_(G.sum(0))
-            return values, predicted.squeeze(2)
+            G.mul_(torch.tensor(lrs).view(K, 1, 1) / B)
+            self.weight.view(K * 10, -1).addmm_(G.view(K * 10, B), X, alpha=-1)
+            self.bias.sub_(G.sum(2))
+            return values, predicted.view(K, B)
         G.div_(B)
-        grad_w = (G.reshape(B, K * 10).T @ X).view(K, 10, -1)
-        grad_b = G.sum(0)
+        grad_w = (G.view(K * 10, B) @ X).view(K, 10, -1)
+        grad_b = G.sum(2)
         lr = torch.tensor(lrs, dtype=torch.float32).view(-1, 1, 1)
         mask = torch.tensor(update).view(-1, 1, 1)
         for name, param, grad in (("weight", self.weight, grad_w), ("bias", self.bias.unsqueeze(2), grad_b.unsqueeze(2))):
             param -= torch.where(mask, self._update(name, param, grad, lr), 0.0)
-        return values, predicted.squeeze(2)
+        return values, predicted.view(K, B)
 
     def _update(self, name: str, param: torch.Tensor, grad: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
         """lr x the optimizer's direction, per model, as model.lesson.scratch.HandOptimizer computes it."""
@@ -154,7 +156,7 @@ def train_together(configs: list[TrainConfig],
             models.active = torch.tensor(active)
             X, y = minibatches.take(order, i)
             values, predicted = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
-            right = (predicted == y.view(-1, 1)).sum(0).tolist()
+            right = (predicted == y).sum(1).tolist()
             for k in (k for k in range(K) if active[k]):
                 if not math.isfinite(values[k]):
                     models.active[k], outcomes[k].bad_loss = False, values[k]
@@ -195,6 +197,6 @@ def _accuracies(models: _Models, test_batches) -> list[float]:
     correct, total = torch.zeros(len(models.configs), dtype=torch.int64), 0
     with torch.no_grad():
         for X, y in test_batches:
-            correct += (models.logits(X).max(2).indices == y.view(-1, 1)).sum(0)  # as argmax, faster
+            correct += (models.logits(X).max(1).indices == y).sum(1)  # as argmax, faster
             total += len(y)
     return [int(c) / total for c in correct]

@@ -40,7 +40,19 @@ def image_grid(images, captions, width: int = 100) -> None:
     cells = "".join(f'<figure><img src="{cached_png_url(fitted(image, width))}" alt="{html.escape(caption)}" '
                     f'width="{width}"><figcaption>{html.escape(caption)}</figcaption></figure>'
                     for image, caption in zip(images, captions))
-    st.html(f'<div class="picture-grid" style="--picture-width:{width}px">{cells}</div>')
+    st.html(AsIs(f'<div class="picture-grid" style="--picture-width:{width}px">{cells}</div>'))
+
+
+class AsIs:
+    """HTML that st.html sends as it is: a str body is dedented first, a regex pass over every
+    line that took 0.8 ms for ten templates' data URLs (33 KB), at every redraw of a class's
+    trainings. st.html takes an object's _repr_html_ in place of the text."""
+
+    def __init__(self, html: str):
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
 
 
 def fitted(image, width: int) -> np.ndarray:

@@ -467,6 +467,10 @@ async def main_async(args) -> int:
     waits = [s.results_at - s.started_at for s in sessions if s.results_at and s.started_at]
     if waits:
         print(f"  {'From pressing Start to the results on screen':58s} {summary(waits)}")
+        # The fused groups end together: the median falls in the first wave of results or the next.
+        came = sorted(s.results_at - first for s in sessions if s.results_at)
+        print("  results on screen, seconds after the class's first Start: "
+              + " ".join(f"{at:.1f}" for at in came))
 
     print("\nqueue:")
     queued = [s for s in sessions if s.queue_positions]

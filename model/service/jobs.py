@@ -36,9 +36,10 @@ from model.service.workers import TrainingProcessDied
 log = logging.getLogger(__name__)
 # A class presses Start within moments of each other: the first waits this long for the rest,
 # so that they train in one fused pass (8 take 2-3 times one's time) instead of all waiting
-# behind it, and no longer once a full group is waiting. One person alone waits it too, a
-# moment against seconds of training.
+# behind it; as long again after each mate that joins, and no longer once the group is full.
+# One person alone waits it too, a moment against seconds of training.
 GATHER_SECONDS = 0.3
+GATHER_LIMIT = 1.5  # s after the first: the longest a group waits for mates that keep coming
 # A training thread gives up the GIL at every tensor op and must win it back from the page
 # threads (plotly figures, script runs), which by default keep it up to 5 ms each time: a
 # fused epoch of 8 beside two busy Python threads took 4.6-7.7 s at 5 ms, 2.0 s at 1 ms
@@ -244,9 +245,9 @@ class TrainingQueue:
     seconds is abandoned (None: never). When a slot frees, up to `max_fused` waiting jobs
     that share their minibatches (model.lesson.config.fuse_key) and their data start together in one
     pass (model.lesson.fused): a class pressing Start at once waits for a few fused runs, not thirty.
-    A job that finds a slot free waits until `gather_seconds` after its submission for such mates
-    first (or until its group is full), so the first click of a class doesn't train alone while
-    the rest wait for it.
+    A job that finds a slot free waits until `gather_seconds` after its submission, or after the
+    last mate that joined (GATHER_LIMIT at most), for such mates first, or until its group is
+    full, so the first click of a class doesn't train alone while the rest wait for it.
     `runner` trains one config (model.lesson.train.train by default), `group_runner` several
     (model.lesson.fused.train_together), both in a worker thread of this process; tests pass fakes.
     With `processes` (model.service.workers.TrainingProcesses) every training but a slow-motion one
@@ -416,6 +417,21 @@ class TrainingQueue:
         return [j for j in self._waiting if fuse_key(j.config) == key
                 and all(a is b for a, b in zip(j._data, first._data))][:self.max_fused - 1]
 
+    def _gather(self, first: Job, until: float) -> None:
+        """Wait (lock held) until `first`'s group is full, or `until`, or, while mates keep
+        joining the line, until `gather_seconds` after the last one (GATHER_LIMIT at most):
+        on a busy server a class's Starts reach the line over more than one gathering moment."""
+        while True:
+            mates = self._mates(first)
+            if len(mates) == self.max_fused - 1:
+                return
+            last = max((j.submitted_at for j in mates), default=first.submitted_at)
+            deadline = min(max(until, last + self.gather_seconds),
+                           first.submitted_at + max(GATHER_LIMIT, self.gather_seconds))
+            if deadline <= time.time():
+                return
+            self._arrived.wait(deadline - time.time())
+
     def _take_mates(self, first: Job) -> list[Job]:
         """The waiting jobs that can train with `first`, now running beside it (lock held)."""
         mates = self._mates(first)
@@ -428,8 +444,7 @@ class TrainingQueue:
         try:
             if len(group) == 1 and time.time() < gather_until:
                 with self._lock:
-                    self._arrived.wait_for(lambda: len(self._mates(group[0])) == self.max_fused - 1,
-                                           timeout=gather_until - time.time())
+                    self._gather(group[0], gather_until)
                     self._drop_abandoned()
                     group += self._take_mates(group[0])
             log.info("training %d job(s) together: %s", len(group), ", ".join(j.id for j in group))

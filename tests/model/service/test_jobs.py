@@ -284,6 +284,34 @@ def test_a_full_group_starts_without_waiting_out_the_gathering_moment():
     assert groups == [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
 
 
+def test_a_group_keeps_gathering_while_mates_keep_coming():
+    """On a busy server a class's Starts reach the line over more than one gathering moment:
+    each mate that joins extends it (to GATHER_LIMIT at most); after a gap the group trains."""
+    from model.lesson.config import preset
+
+    groups = []
+
+    def group_runner(configs, *data, on_epoch, on_progress, should_stop):
+        groups.append([c.lr for c in configs])
+        return [SimpleNamespace(lr=c.lr) for c in configs]
+
+    def runner(config, *data, on_epoch, on_progress, should_stop):
+        groups.append([config.lr])
+        return SimpleNamespace(lr=config.lr)
+
+    data = (object(), object(), object(), object())
+    queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=8, gather_seconds=1.0)
+    jobs = [queue.submit(preset("lesson", lr=0.1), data, owner="first")]
+    for lr in (0.2, 0.3, 0.4, 0.5):  # one every 0.3 s: past the first moment, within a moment of each other
+        time.sleep(0.3)
+        jobs.append(queue.submit(preset("lesson", lr=lr), data, owner=str(lr)))
+    time.sleep(1.3)  # past GATHER_LIMIT (1.5 s after the first): its group has gone
+    jobs.append(queue.submit(preset("lesson", lr=0.6), data, owner="late"))
+    for job in jobs:
+        assert job.wait(5)
+    assert groups == [[0.1, 0.2, 0.3, 0.4, 0.5], [0.6]]
+
+
 def test_a_snapshot_never_shows_a_place_in_line_for_a_job_that_just_left_it(monkeypatch):
     release = threading.Event()
     queue = TrainingQueue(max_running=1, runner=fake_runner(release))

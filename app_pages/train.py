@@ -606,7 +606,8 @@ def runs(store, active: bool, data: dict) -> None:
             st.error(t("train.runs.load_error", name=layout.plain(names[record.id]), error=layout.plain(explain(error))))
             manage(record, names[record.id], store)
         if classifier is not None:
-            results(record, names[record.id], classifier, store, data["test"])
+            with resources.results_turn():
+                results(record, names[record.id], classifier, store, data["test"])
 
     if records:
         st.divider()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 import streamlit as st
@@ -116,6 +117,26 @@ def training_queue():
     return TrainingQueue(max_running=s.max_concurrent_trainings, threads_per_job=s.torch_threads(),
                          max_waiting=s.max_waiting, abandon_after=s.abandon_seconds, max_fused=s.max_fused,
                          processes=processes, on_finished=keeper.on_finished)  # runs kept as they end
+
+
+# A round of fused trainings ends for up to 16 people at once, and each of their pages then draws
+# its results: ~50 ms of the server's Python each, which holds the GIL. All at once they all
+# finish at the end, and a prediction asked meanwhile gets a seventeenth of the GIL; two at a
+# time, the others wait asleep, the first results show sooner and predictions still answer.
+RESULTS_AT_ONCE = 2
+_results_turns = threading.BoundedSemaphore(RESULTS_AT_ONCE)
+
+
+@contextmanager
+def results_turn(patience: float = 5.0):
+    """A turn to draw a run's results, among RESULTS_AT_ONCE pages at most; after `patience`
+    seconds of waiting the page draws anyway (a turn is never worth a hang)."""
+    got = _results_turns.acquire(timeout=patience)
+    try:
+        yield
+    finally:
+        if got:
+            _results_turns.release()
 
 
 def redraw_seconds() -> float:

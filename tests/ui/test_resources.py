@@ -41,3 +41,32 @@ def test_a_component_import_raises_other_errors_at_once(monkeypatch):
     monkeypatch.setitem(sys.modules, "broken_component", None)  # an import that fails otherwise
     with pytest.raises(ImportError):
         resources.import_component("broken_component")
+
+
+def test_results_are_drawn_a_few_at_a_time_and_a_page_never_waits_past_its_patience():
+    import threading
+    import time
+
+    from ui.resources import RESULTS_AT_ONCE, results_turn
+
+    entered, leave = [], threading.Event()
+
+    def page(patience):
+        with results_turn(patience):
+            entered.append(time.monotonic())
+            leave.wait(5)
+
+    started = time.monotonic()
+    pages = [threading.Thread(target=page, args=(5.0,)) for _ in range(RESULTS_AT_ONCE + 1)]
+    for thread in pages:
+        thread.start()
+    time.sleep(0.3)
+    assert len(entered) == RESULTS_AT_ONCE  # the next one waits for a turn
+    impatient = threading.Thread(target=page, args=(0.2,))
+    impatient.start()
+    time.sleep(0.6)
+    assert len(entered) == RESULTS_AT_ONCE + 1  # past its patience it drew without a turn; the third still waits
+    leave.set()
+    for thread in (*pages, impatient):
+        thread.join(2)
+    assert len(entered) == RESULTS_AT_ONCE + 2 and time.monotonic() - started < 3

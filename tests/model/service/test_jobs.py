@@ -235,19 +235,28 @@ def test_waiting_jobs_that_share_their_minibatches_start_together():
     assert [j.snapshot().history for j in waiting[:3]] == [[{"epoch": 1, "lr": lr}] for lr in (0.01, 0.02, 0.03)]
 
 
-def test_a_job_that_finds_the_slot_free_waits_a_moment_for_mates_to_train_with():
-    from model.lesson.config import preset
-
+def recording_runners(wait=None):
+    """(groups, runner, group_runner): each pass they train appends its learning rates to
+    groups; a pass first waits for `wait` (an Event) when one is given."""
     groups = []
 
     def group_runner(configs, *data, on_epoch, on_progress, should_stop):
         groups.append([c.lr for c in configs])
+        if wait is not None:
+            wait.wait(5)
         return [SimpleNamespace(lr=c.lr) for c in configs]
 
     def runner(config, *data, on_epoch, on_progress, should_stop):
         groups.append([config.lr])
         return SimpleNamespace(lr=config.lr)
 
+    return groups, runner, group_runner
+
+
+def test_a_job_that_finds_the_slot_free_waits_a_moment_for_mates_to_train_with():
+    from model.lesson.config import preset
+
+    groups, runner, group_runner = recording_runners()
     data = (object(), object(), object(), object())
     queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=8, gather_seconds=0.3)
     first = queue.submit(preset("lesson", lr=0.5), data, owner="a")
@@ -266,15 +275,10 @@ def test_a_full_group_starts_without_waiting_out_the_gathering_moment():
     the next ones, waiting behind it, fill the next."""
     from model.lesson.config import preset
 
-    groups, everyone_clicked = [], threading.Event()
-
-    def group_runner(configs, *data, on_epoch, on_progress, should_stop):
-        groups.append([c.lr for c in configs])
-        everyone_clicked.wait(5)
-        return [SimpleNamespace(lr=c.lr) for c in configs]
-
+    everyone_clicked = threading.Event()
+    groups, runner, group_runner = recording_runners(wait=everyone_clicked)
     data = (object(), object(), object(), object())
-    queue = TrainingQueue(max_running=1, group_runner=group_runner, max_fused=3, gather_seconds=5.0)
+    queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=3, gather_seconds=5.0)
     started = time.monotonic()
     jobs = [queue.submit(preset("lesson", lr=lr), data, owner=str(lr)) for lr in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)]
     everyone_clicked.set()
@@ -289,16 +293,7 @@ def test_a_group_keeps_gathering_while_mates_keep_coming():
     each mate that joins extends it (to GATHER_LIMIT at most); after a gap the group trains."""
     from model.lesson.config import preset
 
-    groups = []
-
-    def group_runner(configs, *data, on_epoch, on_progress, should_stop):
-        groups.append([c.lr for c in configs])
-        return [SimpleNamespace(lr=c.lr) for c in configs]
-
-    def runner(config, *data, on_epoch, on_progress, should_stop):
-        groups.append([config.lr])
-        return SimpleNamespace(lr=config.lr)
-
+    groups, runner, group_runner = recording_runners()
     data = (object(), object(), object(), object())
     queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=8, gather_seconds=1.0)
     jobs = [queue.submit(preset("lesson", lr=0.1), data, owner="first")]

@@ -130,6 +130,7 @@ class Job:
         self._points: list[dict] = []
         self._progress = None  # the latest model.lesson.train.Progress
         self._seen = time.monotonic()  # last touch()
+        self._joined = time.monotonic()  # when it joined the line, on the clock that never steps
         self._batches = 0
         self._granted = threading.Semaphore(0)  # minibatches advance() allows (pace 0)
 
@@ -296,7 +297,7 @@ class TrainingQueue:
             job = Job(config, self, tuple(data), owner=owner, pace=pace)
             if pace is not None:
                 self._begin(job)
-                threading.Thread(target=self._work, args=([job], 0.0, False), name=f"slow-{job.id}",
+                threading.Thread(target=self._work, args=([job], False, False), name=f"slow-{job.id}",
                                  daemon=True).start()
                 return job
             self._waiting.append(job)
@@ -370,6 +371,7 @@ class TrainingQueue:
         with self._lock:
             if job in self._waiting:
                 self._cancel(job)
+            self._arrived.notify_all()  # a group gathering behind a stopped first starts at once
 
     def _drop_abandoned(self) -> None:
         """Cancel waiting jobs nobody watches any more (called with the lock held)."""
@@ -392,11 +394,11 @@ class TrainingQueue:
         while self._waiting and self._slots_busy < self.max_running:
             first = self._waiting.popleft()
             self._begin(first)
-            gather_until = first.submitted_at + self.gather_seconds
             # Past its gathering moment (it waited in line), its mates are already here.
-            group = [first] if time.time() < gather_until else [first, *self._take_mates(first)]
+            gathers = time.monotonic() < first._joined + self.gather_seconds
+            group = [first] if gathers else [first, *self._take_mates(first)]
             self._slots_busy += 1
-            threading.Thread(target=self._work, args=(group, gather_until), name=f"train-{first.id}",
+            threading.Thread(target=self._work, args=(group, gathers), name=f"train-{first.id}",
                              daemon=True).start()
 
     def _begin(self, job: Job) -> None:
@@ -417,20 +419,22 @@ class TrainingQueue:
         return [j for j in self._waiting if fuse_key(j.config) == key
                 and all(a is b for a, b in zip(j._data, first._data))][:self.max_fused - 1]
 
-    def _gather(self, first: Job, until: float) -> None:
-        """Wait (lock held) until `first`'s group is full, or `until`, or, while mates keep
-        joining the line, until `gather_seconds` after the last one (GATHER_LIMIT at most):
-        on a busy server a class's Starts reach the line over more than one gathering moment."""
-        while True:
+    def _gather(self, first: Job) -> None:
+        """Wait (lock held) for `first`'s mates: until its group is full or `first` is stopped, or
+        `gather_seconds` after the last mate joined the line (after `first`, if none has), and
+        GATHER_LIMIT after `first` at most: on a busy server a class's Starts reach the line over
+        more than one gathering moment. A mate nobody watches any more does not count."""
+        limit = first._joined + max(GATHER_LIMIT, self.gather_seconds)
+        while not first._stop.is_set():
+            self._drop_abandoned()
             mates = self._mates(first)
             if len(mates) == self.max_fused - 1:
                 return
-            last = max((j.submitted_at for j in mates), default=first.submitted_at)
-            deadline = min(max(until, last + self.gather_seconds),
-                           first.submitted_at + max(GATHER_LIMIT, self.gather_seconds))
-            if deadline <= time.time():
+            last = max((j._joined for j in mates), default=first._joined)
+            wait = min(last + self.gather_seconds, limit) - time.monotonic()
+            if wait <= 0:
                 return
-            self._arrived.wait(deadline - time.time())
+            self._arrived.wait(wait)
 
     def _take_mates(self, first: Job) -> list[Job]:
         """The waiting jobs that can train with `first`, now running beside it (lock held)."""
@@ -440,12 +444,11 @@ class TrainingQueue:
             self._begin(job)
         return mates
 
-    def _work(self, group: list[Job], gather_until: float, holds_slot: bool = True) -> None:
+    def _work(self, group: list[Job], gathers: bool, holds_slot: bool = True) -> None:
         try:
-            if len(group) == 1 and time.time() < gather_until:
+            if gathers:
                 with self._lock:
-                    self._gather(group[0], gather_until)
-                    self._drop_abandoned()
+                    self._gather(group[0])
                     group += self._take_mates(group[0])
             log.info("training %d job(s) together: %s", len(group), ", ".join(j.id for j in group))
             if self._processes is not None and group[0].pace is None:

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from model.service import jobs as jobs_module
 from model.service.jobs import Status, TrainingQueue
 
 
@@ -279,20 +280,21 @@ def test_a_full_group_starts_without_waiting_out_the_gathering_moment():
     groups, runner, group_runner = recording_runners(wait=everyone_clicked)
     data = (object(), object(), object(), object())
     queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=3, gather_seconds=5.0)
-    started = time.monotonic()
     jobs = [queue.submit(preset("lesson", lr=lr), data, owner=str(lr)) for lr in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)]
     everyone_clicked.set()
     for job in jobs:
-        assert job.wait(3)
-    assert time.monotonic() - started < 2  # not the 5 s moment, twice
+        assert job.wait(5)
     assert groups == [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
+    # Each group took its mates at once, not at the end of the 5 s moment.
+    assert jobs[1].started_at - jobs[0].submitted_at < 1 and jobs[4].started_at - jobs[3].started_at < 1
 
 
-def test_a_group_keeps_gathering_while_mates_keep_coming():
+def test_a_group_keeps_gathering_while_mates_keep_coming(monkeypatch):
     """On a busy server a class's Starts reach the line over more than one gathering moment:
     each mate that joins extends it (to GATHER_LIMIT at most); after a gap the group trains."""
     from model.lesson.config import preset
 
+    monkeypatch.setattr(jobs_module, "GATHER_LIMIT", 2.5)
     groups, runner, group_runner = recording_runners()
     data = (object(), object(), object(), object())
     queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=8, gather_seconds=1.0)
@@ -300,11 +302,27 @@ def test_a_group_keeps_gathering_while_mates_keep_coming():
     for lr in (0.2, 0.3, 0.4, 0.5):  # one every 0.3 s: past the first moment, within a moment of each other
         time.sleep(0.3)
         jobs.append(queue.submit(preset("lesson", lr=lr), data, owner=str(lr)))
-    time.sleep(1.3)  # past GATHER_LIMIT (1.5 s after the first): its group has gone
+    time.sleep(1.6)  # a moment after the last mate: its group has gone
     jobs.append(queue.submit(preset("lesson", lr=0.6), data, owner="late"))
     for job in jobs:
         assert job.wait(5)
     assert groups == [[0.1, 0.2, 0.3, 0.4, 0.5], [0.6]]
+
+
+def test_a_group_gathering_behind_a_stopped_first_starts_at_once():
+    """Stop pressed while a group gathers for its first: the mates waiting train now (the first
+    ends at its first minibatch), not at the end of the moment."""
+    from model.lesson.config import preset
+
+    groups, runner, group_runner = recording_runners()
+    data = (object(), object(), object(), object())
+    queue = TrainingQueue(max_running=1, runner=runner, group_runner=group_runner, max_fused=8, gather_seconds=5.0)
+    first = queue.submit(preset("lesson", lr=0.1), data, owner="first")
+    mate = queue.submit(preset("lesson", lr=0.2), data, owner="mate")
+    time.sleep(0.2)
+    first.stop()
+    assert mate.wait(5) and groups == [[0.1, 0.2]]
+    assert mate.started_at - first.submitted_at < 1.5  # not the 5 s moment
 
 
 def test_a_snapshot_never_shows_a_place_in_line_for_a_job_that_just_left_it(monkeypatch):

@@ -130,7 +130,8 @@ _results_turns = threading.BoundedSemaphore(RESULTS_AT_ONCE)
 @contextmanager
 def results_turn(patience: float = 5.0):
     """A turn to draw a run's results, among RESULTS_AT_ONCE pages at most; after `patience`
-    seconds of waiting the page draws anyway (a turn is never worth a hang)."""
+    seconds of waiting the page draws anyway (a turn is never worth a hang). Meanwhile its
+    script thread sleeps, so a click on that page waits for the turn too."""
     got = _results_turns.acquire(timeout=patience)
     try:
         yield

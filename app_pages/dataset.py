@@ -73,7 +73,7 @@ def statistics() -> None:
 def pca() -> None:
     st.subheader(t("dataset.pca.title"))
     chart.show(figures.pca_figure(*resources.pca_projection("train"), i18n.language()), key="pca")
-    st.caption(t("dataset.pca.caption"))
+    st.caption(t("dataset.pca.caption", count=resources.PCA_POINTS))
 
 
 layout.header("dataset")

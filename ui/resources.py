@@ -57,8 +57,13 @@ def pixel_histogram(split: str, label: int | None) -> np.ndarray:
     return analysis.pixel_histogram(images if label is None else images[labels == label])
 
 
+# Points of the Dataset page's PCA: each is an SVG marker a new tab draws, 2,000 took ~0.1 s of
+# its main thread here (1,000: ~0.06 s; a phone is slower), and 100 a class show the same clouds.
+PCA_POINTS = 1000
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def pca_projection(split: str, n: int = 2000, seed: int = 0):
+def pca_projection(split: str, n: int = PCA_POINTS, seed: int = 0):
     """(xy [n, 2], labels [n], indices [n], explained variance ratio [2]) for a random sample."""
     images, labels = dataset_split(split)
     xy, index, ratio = analysis.pca_2d(images, n, seed)

@@ -83,7 +83,7 @@ def pixel_histogram(images: np.ndarray) -> np.ndarray:
     return np.array(Image.fromarray(np.ascontiguousarray(images).reshape(-1, 28 * 28)).histogram(), dtype=np.int64)
 
 
-def pca_2d(images: np.ndarray, n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pca_2d(images: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(xy [n, 2], indices [n], explained variance ratio [2]) of a random sample of n images.
 
     The top two principal directions come from subspace iteration: a few thin matrix

@@ -13,9 +13,10 @@ def test_dataset_page_renders_its_widgets_and_charts(dataset_available):
     assert at.number_input(key="ds_index").value is None
     assert at.button[0].label == "New random sample"
     charts = [json.loads(json.loads(chart.proto.json)["figure"]) for chart in at.get("bidi_component")]
-    # class counts (train, test), the histogram, the PCA (ten classes, 2,000 images in all)
+    # class counts (train, test), the histogram, the PCA (ten classes, 1,000 images in all, as its caption says)
     assert [[trace["type"] for trace in chart["data"]] for chart in charts] == [["bar"] * 2, ["bar"], ["scatter"] * 10]
-    assert sum(len(numbers(trace["x"])) for trace in charts[2]["data"]) == 2000
+    assert sum(len(numbers(trace["x"])) for trace in charts[2]["data"]) == 1000
+    assert "\n1,000 random training images projected" in texts(at)
     assert "32 of 60,000 train images (a random sample)" in texts(at)
 
 

@@ -13,7 +13,6 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 
 SEEN = """(n) => { const e = document.querySelector('.st-key-prediction');

@@ -11,7 +11,6 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from bench.appserver import VIEWPORT, chromium, start_server, stop_server, temp_log
 

@@ -4,7 +4,6 @@ interrupted download leaves nothing half-made, and what was downloaded loads and
 import hashlib
 import http.server
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -167,7 +167,7 @@ def test_a_dataset_image_is_read_as_it_is(test_data):
     from model.files.predict import predict_dataset_image
 
     model = checkpoint.load()
-    images, labels = test_data[0].numpy(), test_data[1].numpy()
+    images = test_data[0].numpy()
     answers = [predict_dataset_image(model, images[i]) for i in range(200)]
     assert [a.label for a in answers] == list(model.predict(images[:200]))
     assert all(np.isclose(a.probabilities.sum(), 1) and a.confidence == a.probabilities.max() for a in answers)

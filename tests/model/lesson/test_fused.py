@@ -1,9 +1,7 @@
 """model.lesson.fused: K models in one pass give each model the numbers it gets trained alone."""
 import math
-import time
 from dataclasses import replace
 
-import numpy as np
 import pytest
 import torch
 

@@ -72,8 +72,9 @@ def statistics() -> None:
 
 def pca() -> None:
     st.subheader(t("dataset.pca.title"))
-    chart.show(figures.pca_figure(*resources.pca_projection("train"), i18n.language()), key="pca")
-    st.caption(t("dataset.pca.caption", count=resources.PCA_POINTS))
+    projection = resources.pca_projection("train")
+    chart.show(figures.pca_figure(*projection, i18n.language()), key="pca")
+    st.caption(t("dataset.pca.caption", count=len(projection[0])))  # the points drawn
 
 
 layout.header("dataset")

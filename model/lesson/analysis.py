@@ -53,8 +53,13 @@ def evaluate_many(classifiers: list[LinearClassifier], images: np.ndarray, label
     labels = np.asarray(labels, dtype=np.int64)
     evaluations: list[Evaluation | None] = [None] * len(classifiers)
     alike: dict[tuple[float, float], list[int]] = {}
+    copies: dict[tuple, list[int]] = {}  # equal models (a class that trained one preset) are evaluated once
     for k, classifier in enumerate(classifiers):
-        alike.setdefault((classifier.mean, classifier.std), []).append(k)
+        same = copies.setdefault((classifier.mean, classifier.std, classifier.weight.tobytes(),
+                                  classifier.bias.tobytes()), [])
+        same.append(k)
+        if len(same) == 1:
+            alike.setdefault((classifier.mean, classifier.std), []).append(k)
     for members in alike.values():
         first = classifiers[members[0]]
         weight = np.concatenate([classifiers[k].weight for k in members])  # [10M, 784]
@@ -67,6 +72,9 @@ def evaluate_many(classifiers: list[LinearClassifier], images: np.ndarray, label
             matrix = np.zeros((10, 10), dtype=np.int64)
             np.add.at(matrix, (labels, predicted), 1)
             evaluations[k] = Evaluation(labels, predicted, probabilities[:, m].max(1), matrix)
+    for same in copies.values():
+        for k in same[1:]:
+            evaluations[k] = evaluations[same[0]]
     return evaluations
 
 

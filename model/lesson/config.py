@@ -3,7 +3,7 @@ so the app and the CLI can build and check settings without paying for importing
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import astuple, dataclass, fields, replace
 
 from model.message import Message
 
@@ -94,6 +94,12 @@ def fuse_key(config: TrainConfig) -> tuple | None:
     if config.naive_softmax:
         return None
     return config.seed, config.batch_size, config.epochs, config.normalize, config.init_std == 0
+
+
+def numbers_key(config: TrainConfig) -> tuple:
+    """Configs with equal keys get equal numbers trained together (model.lesson.fused: the
+    implementation, scratch or concise, is one arithmetic there), so they train once."""
+    return astuple(replace(config, impl=""))
 
 
 def preset(name: str, **overrides) -> TrainConfig:

@@ -8,6 +8,10 @@ scale of the initial weights may differ. Each model gets the numbers it would ge
 alone with model.lesson.train (the same initial draw, data order and update rules as the lesson's
 hand-written optimizers), reports its own curves, and can be stopped alone.
 
+Equal configs (a class pressing Start on the same preset) would get equal numbers, so they train
+once: one row of the product serves them all. One that is stopped while the others go on takes
+a frozen copy of the row, so its result is what it would have been alone.
+
     results = train_together([preset("lesson", lr=lr) for lr in (0.01, 0.1, 1.0)], *data)
 """
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Callable
 
 import torch
 
-from model.lesson.config import TrainConfig, fuse_key
+from model.lesson.config import TrainConfig, fuse_key, numbers_key
 from model.lesson.train import (EpochOutcome, Minibatches, Progress, TrainResult, batches, divergence_message,
                          initial_parameters, learning_rate, normalization_for)
 
@@ -28,7 +32,7 @@ MOMENTUM, BETAS, EPS = 0.9, (0.9, 0.999), 1e-8  # model.lesson.scratch.HandOptim
 
 @dataclass
 class _Models:
-    """The K models' parameters and optimizer state, stacked on a first axis of size K."""
+    """The K models' parameters and optimizer state, stacked on a first axis of size K (a row each)."""
     weight: torch.Tensor                     # [K, 10, 784]
     bias: torch.Tensor                       # [K, 10]
     configs: list[TrainConfig]
@@ -44,6 +48,15 @@ class _Models:
         # Known once as Python bools, so a step does no tensor op (and no GIL wait) to ask.
         self.uses = {kind: bool(mask.any()) for kind, mask in self.kind.items()}
         self.decays = any(c.weight_decay for c in self.configs)
+
+    def split(self, row: int) -> int:
+        """A frozen copy of `row` appended as a new row; its index. The row itself goes on."""
+        self.weight, self.bias = torch.cat([self.weight, self.weight[row, None]]), torch.cat([self.bias, self.bias[row, None]])
+        self.state = {name: torch.cat([value, value[row, None]]) for name, value in self.state.items()}
+        self.active = torch.cat([self.active, torch.tensor([False])])
+        self.configs = [*self.configs, self.configs[row]]
+        self.__post_init__()
+        return len(self.configs) - 1
 
     def logits(self, X: torch.Tensor) -> torch.Tensor:
         """[B, 784] -> [K, 10, B], one product for all K models (the biases added in it). The
@@ -124,13 +137,16 @@ def train_together(configs: list[TrainConfig],
         raise ValueError("these settings can't train together: seed, batch size, epochs, normalization and "
                          "a zero initial std must be the same for all, and the naive softmax trains alone (model.lesson.train)")
     first = configs[0]
-    generators = [torch.Generator().manual_seed(c.seed) for c in configs]
-    drawn = [initial_parameters(c, g) for c, g in zip(configs, generators)]  # each its own draw, as alone
+    same = {}  # the row of each config: equal ones share one
+    rows = [same.setdefault(numbers_key(c), len(same)) for c in configs]
+    distinct = [configs[rows.index(r)] for r in range(len(same))]
+    generators = [torch.Generator().manual_seed(c.seed) for c in distinct]
+    drawn = [initial_parameters(c, g) for c, g in zip(distinct, generators)]  # each its own draw, as alone
     generator = generators[0]  # every generator is now in the same state: one data order for all
-    models = _Models(torch.stack([w for w, _ in drawn]), torch.stack([b for _, b in drawn]), configs,
-                     torch.ones(len(configs), dtype=torch.bool))
+    models = _Models(torch.stack([w for w, _ in drawn]), torch.stack([b for _, b in drawn]), distinct,
+                     torch.ones(len(distinct), dtype=torch.bool))
     normalization = normalization_for(first, train_images)
-    results = [TrainResult(w, b, normalization, c) for c, (w, b) in zip(configs, drawn)]
+    results = [TrainResult(*drawn[r], normalization, c) for c, r in zip(configs, rows)]
 
     n, K = len(train_images), len(configs)
     minibatches = Minibatches(train_images, train_labels, normalization, first.batch_size)
@@ -147,35 +163,43 @@ def train_together(configs: list[TrainConfig],
         for i in range(steps_per_epoch):
             # Per model, only Python numbers: in a server whose page threads hold the GIL, every
             # small tensor op of this thread waits for it again (one .tolist() per step, not 2K).
-            active = models.active.tolist()
+            active = models.active.tolist()  # per row
             for k in range(K):
-                if active[k] and should_stop is not None and should_stop(k):
-                    active[k], outcomes[k].stopped = False, True
+                if active[rows[k]] and not outcomes[k].stopped and should_stop is not None and should_stop(k):
+                    outcomes[k].stopped = True
+                    if any(rows[j] == rows[k] and not outcomes[j].stopped for j in range(K)):
+                        rows[k] = models.split(rows[k])  # the others go on; it keeps the row as it is now
+                        active.append(False)
+                    else:
+                        active[rows[k]] = False
             if not any(active):
                 break
             models.active = torch.tensor(active)
             X, y = minibatches.take(order, i)
-            values, predicted = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in configs])
+            values, predicted = models.step(X, y, [learning_rate(c, models.steps, total_steps) for c in models.configs])
             right = (predicted == y).sum(1).tolist()
-            for k in (k for k in range(K) if active[k]):
-                if not math.isfinite(values[k]):
-                    models.active[k], outcomes[k].bad_loss = False, values[k]
+            reports = on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch)
+            for k in (k for k in range(K) if active[rows[k]]):
+                r = rows[k]
+                if not math.isfinite(values[r]):
+                    models.active[r], outcomes[k].bad_loss = False, values[r]
                     continue
                 outcomes[k].steps += 1
-                outcomes[k].loss_sum += values[k]
+                outcomes[k].loss_sum += values[r]
                 outcomes[k].seen += len(y)
-                correct[k] += right[k]
-                if on_progress is not None and ((i + 1) % report_every == 0 or i + 1 == steps_per_epoch):
+                correct[k] += right[r]
+                if reports:
                     seen = outcomes[k].seen
                     on_progress(k, Progress(epoch, outcomes[k].steps / total_steps, outcomes[k].loss_sum / seen,
-                                            correct[k] / seen, models.weight[k].numpy().copy()))
+                                            correct[k] / seen, models.weight[r].numpy().copy()))
         accuracies = _accuracies(models, test_batches)
         elapsed = time.perf_counter() - started
         for k, (result, outcome) in enumerate(zip(results, outcomes)):
             if ended[k]:
                 continue
-            result.weight, result.bias = models.weight[k].clone(), models.bias[k].clone()
-            result.test_acc = accuracies[k]
+            r = rows[k]
+            result.weight, result.bias = models.weight[r].clone(), models.bias[r].clone()
+            result.test_acc = accuracies[r]
             result.seconds += elapsed
             result.epochs_trained = outcome.steps / steps_per_epoch
             if outcome.stopped or outcome.bad_loss is not None or outcome.seen < n:
@@ -184,7 +208,7 @@ def train_together(configs: list[TrainConfig],
                 result.diverged = divergence_message(result.config, outcome.bad_loss) if outcome.bad_loss is not None else None
                 continue
             metrics = {"epoch": epoch, "train_loss": outcome.loss_sum / n, "train_acc": correct[k] / n,
-                       "test_acc": accuracies[k], "seconds": elapsed}
+                       "test_acc": accuracies[r], "seconds": elapsed}
             result.history.append(metrics)
             if on_epoch is not None:
                 on_epoch(k, metrics)

@@ -41,8 +41,12 @@ def test_evaluating_many_models_at_once_gives_each_what_it_gets_alone(real):
     rng = np.random.default_rng(1)
     others = [LinearClassifier(shipped.weight + rng.normal(0, 0.02, shipped.weight.shape).astype(np.float32),
                                shipped.bias, mean=mean, std=std) for mean, std in ((0.0, 1.0), (0.29, 0.35), (0.0, 1.0))]
-    models = [shipped, *others]
+    # Equal models (evaluated once) and the same weights normalising another way (not equal).
+    same = [LinearClassifier(others[0].weight.copy(), others[0].bias.copy(), mean=0.0, std=1.0),
+            LinearClassifier(others[0].weight.copy(), others[0].bias.copy(), mean=0.29, std=0.35)]
+    models = [shipped, *others, *same]
     together = analysis.evaluate_many(models, images, labels)
+    assert together[4] is together[1] and not np.array_equal(together[5].predicted, together[1].predicted)
     assert len(together) == len(models)
     for model, ev in zip(models, together):
         alone = analysis.evaluate(model, images, labels)

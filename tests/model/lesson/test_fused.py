@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from model.lesson import fused
 from model.lesson.config import fuse_key, preset
 from model.lesson.fused import train_together
 from model.lesson.train import train
@@ -63,6 +64,53 @@ def test_one_model_can_be_stopped_and_one_can_diverge_while_the_others_go_on(sma
     assert diverged.diverged and "too large" in diverged.diverged and torch.isfinite(diverged.weight).all()
     alone = train(configs[0], *small)
     assert torch.allclose(ran.weight, alone.weight, atol=1e-5)  # the others did not disturb it
+
+
+def after(steps):
+    """A should_stop that lets `steps` minibatches pass, then stops."""
+    calls = {"n": 0}
+
+    def should_stop():
+        calls["n"] += 1
+        return calls["n"] > steps
+    return should_stop
+
+
+def test_equal_configs_train_once_and_a_copy_stopped_early_keeps_its_own_numbers(small, monkeypatch):
+    """A class pressing Start on one preset: one row of the product for all; one who stops gets what
+    stopping alone gives, while the others go on."""
+    lesson = preset("lesson", epochs=2, lr=0.1)
+    configs = [lesson, replace(lesson, impl="scratch"), lesson, preset("lesson", epochs=2, lr=0.05)]
+    rows = []
+    logits = fused._Models.logits
+    monkeypatch.setattr(fused._Models, "logits", lambda self, X: rows.append(len(self.configs)) or logits(self, X))
+    stop_the_third = after(10)
+    first, scratch, stopped, other = train_together(configs, *small,
+                                                    should_stop=lambda k: k == 2 and stop_the_third())
+    assert rows[0] == 2 and max(rows) == 3  # two distinct configs, then the stopped copy's frozen row
+    assert torch.equal(first.weight, scratch.weight) and first.history == scratch.history
+    assert scratch.config.impl == "scratch" and stopped.config == lesson
+    for together, config in ((first, lesson), (other, configs[3])):
+        alone = train(config, *small)
+        assert torch.allclose(together.weight, alone.weight, atol=1e-5) and len(together.history) == 2
+        assert together.test_acc == pytest.approx(alone.test_acc, abs=1e-3)
+    alone = train(lesson, *small, should_stop=after(10))
+    assert stopped.stopped and alone.stopped and stopped.history == alone.history == []
+    assert stopped.epochs_trained == alone.epochs_trained == 10 / math.ceil(len(small[0]) / 256)
+    assert torch.allclose(stopped.weight, alone.weight, atol=1e-5)
+    assert not torch.allclose(stopped.weight, first.weight, atol=1e-3)  # the row went on without it
+    assert stopped.test_acc == pytest.approx(alone.test_acc, abs=1e-3)
+
+
+def test_every_copy_stopped_stops_the_row(small):
+    lesson = preset("lesson", epochs=2, lr=0.1)
+    stops = [after(5), after(12)]
+    a, b = train_together([lesson, lesson], *small, should_stop=lambda k: stops[k]())
+    steps = math.ceil(len(small[0]) / 256)
+    assert a.stopped and b.stopped and (a.epochs_trained, b.epochs_trained) == (5 / steps, 12 / steps)
+    for result, taken in ((a, 5), (b, 12)):
+        alone = train(lesson, *small, should_stop=after(taken))
+        assert torch.allclose(result.weight, alone.weight, atol=1e-5)
 
 
 def test_configs_that_see_other_minibatches_are_refused():

@@ -13,7 +13,8 @@ machine eight Chromiums starve the server they share it with, so only this drive
 server's own answer times here.
 
 Each session is like a separate person and does what a class would: opens a shared Train link
-with its own learning rate, presses Start training, watches it on Train until its results are
+with its own learning rate (or one of --learning-rates, as a class told to keep the lesson's
+does: equal settings train once), presses Start training, watches it on Train until its results are
 on screen, then goes to Predict and asks for predictions on test images. The last session
 starts once the others have, so that it lands in the queue, cancels there, and starts again.
 Beside the class, --predictors visitors only predict on Predict, one test image after another
@@ -412,7 +413,8 @@ async def main_async(args) -> int:
           f"load average here {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     from playwright.async_api import async_playwright
 
-    sessions = [Session(i, round(0.1 + 0.01 * i, 2)) for i in range(args.sessions)]
+    rates = args.learning_rates or args.sessions
+    sessions = [Session(i, round(0.1 + 0.01 * (i % rates), 2)) for i in range(args.sessions)]
     predictors = [Session(args.sessions + i, 0.0) for i in range(args.predictors)]
     gates = [Gate(args.sessions), Gate(args.sessions - 1), Gate(args.sessions)]
     trainings_done = asyncio.Event()  # set once every session has its results (all_trained opens)
@@ -523,6 +525,9 @@ def main(argv=None) -> int:
                         help="Chromium tabs (default), or the app's websocket protocol from Python")
     parser.add_argument("--sessions", type=int, default=8, help="concurrent sessions (default 8)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per training (default 2)")
+    parser.add_argument("--learning-rates", type=int, default=0,
+                        help="how many learning rates the class's links carry, in turn (default: each session its own; "
+                             "1: the whole class on the lesson's lr 0.1)")
     parser.add_argument("--predictions", type=int, default=5, help="predictions per session once trainings are done (default 5)")
     parser.add_argument("--predictors", type=int, default=5,
                         help="visitors who only predict, all the while the sessions train (default 5)")

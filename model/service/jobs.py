@@ -131,6 +131,7 @@ class Job:
         self._progress = None  # the latest model.lesson.train.Progress
         self._seen = time.monotonic()  # last touch()
         self._joined = time.monotonic()  # when it joined the line, on the clock that never steps
+        self._gathers_from = self._joined  # when its group's gathering moment starts, should it be first
         self._batches = 0
         self._granted = threading.Semaphore(0)  # minibatches advance() allows (pace 0)
 
@@ -243,9 +244,10 @@ class TrainingQueue:
     Each worker limits torch to `threads_per_job` threads (default: model.service.settings'
     threads_per_training) so concurrent trainings share the cores instead of thrashing.
     At most `max_waiting` jobs wait (None: no limit); a job untouched for `abandon_after`
-    seconds is abandoned (None: never). When a slot frees, up to `max_fused` waiting jobs
-    that share their minibatches (model.lesson.config.fuse_key) and their data start together in one
-    pass (model.lesson.fused): a class pressing Start at once waits for a few fused runs, not thirty.
+    seconds is abandoned (None: never). When a slot frees, waiting jobs of up to `max_fused`
+    distinct settings (equal ones train once, however many) that share their minibatches
+    (model.lesson.config.fuse_key) and their data start together in one pass (model.lesson.fused):
+    a class pressing Start at once waits for a few fused runs, not thirty.
     A job that finds a slot free waits until `gather_seconds` after its submission, or after the
     last mate that joined (GATHER_LIMIT at most), for such mates first, or until its group is
     full, so the first click of a class doesn't train alone while the rest wait for it.
@@ -276,6 +278,7 @@ class TrainingQueue:
         self._arrived = threading.Condition(self._lock)  # a job joined the line: a gathering group may be full
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
+        self._gathering: list[Job] = []  # the first jobs of groups still gathering their mates
         self._slots_busy = 0  # worker threads training, each one job or one fused group
 
     def submit(self, config, data: Sequence, owner: str | None = None, pace: float | None = None) -> Job:
@@ -392,10 +395,17 @@ class TrainingQueue:
         # Called with the lock held.
         self._drop_abandoned()
         while self._waiting and self._slots_busy < self.max_running:
+            if any(self._waiting[0] in self._mates(first) for first in self._gathering):
+                # It trains with the group gathering now, not in a pass of its own beside it; if
+                # that group fills without it, its own gathering starts then, not at its Start.
+                self._waiting[0]._gathers_from = time.monotonic()
+                break
             first = self._waiting.popleft()
             self._begin(first)
             # Past its gathering moment (it waited in line), its mates are already here.
-            gathers = time.monotonic() < first._joined + self.gather_seconds
+            gathers = time.monotonic() < first._gathers_from + self.gather_seconds
+            if gathers:
+                self._gathering.append(first)
             group = [first] if gathers else [first, *self._take_mates(first)]
             self._slots_busy += 1
             threading.Thread(target=self._work, args=(group, gathers), name=f"train-{first.id}",
@@ -411,30 +421,42 @@ class TrainingQueue:
         """The waiting jobs that can train with `first`, as many as fit in its group (lock held)."""
         if self.max_fused == 1:
             return []
-        from model.lesson.config import fuse_key
+        from model.lesson.config import fuse_key, numbers_key
 
         key = fuse_key(first.config)
         if key is None:  # it trains alone
             return []
-        return [j for j in self._waiting if fuse_key(j.config) == key
-                and all(a is b for a, b in zip(j._data, first._data))][:self.max_fused - 1]
+        rows, mates = {numbers_key(first.config)}, []  # equal configs train once: they count once
+        for job in self._waiting:
+            row = numbers_key(job.config)
+            if (fuse_key(job.config) == key and all(a is b for a, b in zip(job._data, first._data))
+                    and (row in rows or len(rows) < self.max_fused)):
+                rows.add(row)
+                mates.append(job)
+        return mates
 
     def _gather(self, first: Job) -> None:
         """Wait (lock held) for `first`'s mates: until its group is full or `first` is stopped, or
         `gather_seconds` after the last mate joined the line (after `first`, if none has), and
         GATHER_LIMIT after `first` at most: on a busy server a class's Starts reach the line over
         more than one gathering moment. A mate nobody watches any more does not count."""
-        limit = first._joined + max(GATHER_LIMIT, self.gather_seconds)
+        limit = first._gathers_from + max(GATHER_LIMIT, self.gather_seconds)
         while not first._stop.is_set():
             self._drop_abandoned()
             mates = self._mates(first)
-            if len(mates) == self.max_fused - 1:
+            if self._distinct([first, *mates]) == self.max_fused:
                 return
-            last = max((j._joined for j in mates), default=first._joined)
+            last = max((j._joined for j in mates), default=first._gathers_from)
             wait = min(last + self.gather_seconds, limit) - time.monotonic()
             if wait <= 0:
                 return
             self._arrived.wait(wait)
+
+    @staticmethod
+    def _distinct(group: list[Job]) -> int:
+        from model.lesson.config import numbers_key
+
+        return len({numbers_key(job.config) for job in group})
 
     def _take_mates(self, first: Job) -> list[Job]:
         """The waiting jobs that can train with `first`, now running beside it (lock held)."""
@@ -448,8 +470,12 @@ class TrainingQueue:
         try:
             if gathers:
                 with self._lock:
-                    self._gather(group[0])
-                    group += self._take_mates(group[0])
+                    try:
+                        self._gather(group[0])
+                        group += self._take_mates(group[0])
+                    finally:
+                        self._gathering.remove(group[0])
+                    self._start_ready()  # the jobs it left may start beside it
             log.info("training %d job(s) together: %s", len(group), ", ".join(j.id for j in group))
             if self._processes is not None and group[0].pace is None:
                 results = self._processes.train([j.config for j in group], *group[0]._data, **self._callbacks(group))

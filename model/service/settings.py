@@ -135,7 +135,8 @@ class Settings:
     trainings_per_process: int = 1
     max_waiting: int = 40            # trainings that may wait in line at once (a class of 30 fits); more are refused
     abandon_seconds: float | None = None  # a training whose page is silent this long is stopped (None: never)
-    max_fused: int = 8               # waiting trainings with the same data order start together, this many at most
+    max_fused: int = 8               # waiting trainings with the same data order start together, of this many
+                                     # distinct settings at most (equal ones train once)
     runs_dir: Path = PROJECT_DIR / "runs"  # local mode saves every finished run here
     limits: Limits = Limits()        # hyperparameter bounds, applied to every training and link
 

@@ -289,6 +289,46 @@ def test_a_full_group_starts_without_waiting_out_the_gathering_moment():
     assert jobs[1].started_at - jobs[0].submitted_at < 1 and jobs[4].started_at - jobs[3].started_at < 1
 
 
+def test_equal_settings_count_once_toward_a_groups_size():
+    """They train once (model.lesson.fused): a class on one preset fills one group, not four."""
+    from model.lesson.config import preset
+
+    groups, runner, group_runner = recording_runners()
+    before = threading.Event()
+
+    def first_runner(config, *data, **callbacks):  # holds the slot until the class is in line
+        before.wait(5)
+        return runner(config, *data, **callbacks)
+
+    data = (object(), object(), object(), object())
+    queue = TrainingQueue(max_running=1, runner=first_runner, group_runner=group_runner, max_fused=3,
+                          gather_seconds=0.1)
+    ahead = queue.submit(preset("lesson", lr=0.9, seed=7), data, owner="ahead")
+    lrs = (0.1, 0.1, 0.2, 0.1, 0.2, 0.1, 0.4, 0.3, 0.1, 0.4)
+    jobs = [queue.submit(preset("lesson", lr=lr), data, owner=str(i)) for i, lr in enumerate(lrs)]
+    time.sleep(0.2)  # past their gathering moment: the first group takes its mates at once
+    before.set()
+    for job in (ahead, *jobs):
+        assert job.wait(5)
+    # Three settings (0.1, 0.2, 0.4) with every copy of them waiting; 0.3 is a fourth.
+    assert groups == [[0.9], [0.1, 0.1, 0.2, 0.1, 0.2, 0.1, 0.4, 0.1, 0.4], [0.3]]
+    assert [j.result.lr for j in jobs] == list(lrs)
+
+
+def test_jobs_a_gathering_group_can_take_wait_for_it_instead_of_starting_beside_it():
+    """Two free slots and a class on one preset: one pass for all (the second slot would train
+    a copy alone, the whole training again), while other settings still start beside it."""
+    from model.lesson.config import preset
+
+    groups, runner, group_runner = recording_runners()
+    data = (object(), object(), object(), object())
+    queue = TrainingQueue(max_running=2, runner=runner, group_runner=group_runner, max_fused=2, gather_seconds=0.3)
+    jobs = [queue.submit(preset("lesson", lr=lr), data, owner=str(i)) for i, lr in enumerate((0.1, 0.1, 0.1, 0.2, 0.3, 0.3))]
+    for job in jobs:
+        assert job.wait(5)
+    assert sorted(groups) == [[0.1, 0.1, 0.1, 0.2], [0.3, 0.3]]  # 0.3, a third setting, in a pass of its own
+
+
 def test_a_group_keeps_gathering_while_mates_keep_coming(monkeypatch):
     """On a busy server a class's Starts reach the line over more than one gathering moment:
     each mate that joins extends it (to GATHER_LIMIT at most); after a gap the group trains."""

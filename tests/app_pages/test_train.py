@@ -2,6 +2,7 @@
 metrics in the session, Stop, divergence, shareable setups (query parameters), where runs are
 kept, and the training queue."""
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -661,6 +662,10 @@ def test_locally_two_tabs_open_before_either_trains_each_tell_of_the_others_trai
         at.button(key="start").click().run()
         jobs.append(at.session_state["training"]["job"])
     assert jobs[0] is not jobs[1]
+    # Equal settings: the second waits a moment in line, then trains in the first one's pass.
+    deadline = time.monotonic() + 5
+    while jobs[1].status.value == "queued" and time.monotonic() < deadline:
+        time.sleep(0.02)
     first.run()
     assert "A training started elsewhere (another tab, or one since closed) is running" in texts(first)
     for job in jobs:

@@ -1,4 +1,5 @@
 """Train: set up a training, watch it learn live, then study the result and compare runs."""
+import contextlib
 import json
 import math
 import time
@@ -659,13 +660,16 @@ settings = resources.settings()
 resources.training_queue()  # created on the first visit: its training processes start before anyone presses Start
 session.take_over_local_training()
 job = session.collect_finished_job()
-active = bool(session.active_jobs())
-load_setup(settings.limits, active)
-key_settings(settings.limits, active, lang)
-config = more_settings(settings.limits, active, lang)
-params = sync_url(config, lang)
-controls(job, active, config, params, settings, lang)
-runs(session.run_store(), active, data)
-if not active:
-    lesson()
+# A page with its run's results waits its turn for the whole rerun: a class's pages rerun at once
+# when their round of trainings ends.
+with resources.results_turn() if job is not None and job.finished else contextlib.nullcontext():
+    active = bool(session.active_jobs())
+    load_setup(settings.limits, active)
+    key_settings(settings.limits, active, lang)
+    config = more_settings(settings.limits, active, lang)
+    params = sync_url(config, lang)
+    controls(job, active, config, params, settings, lang)
+    runs(session.run_store(), active, data)
+    if not active:
+        lesson()
 resources.warm_up()

@@ -124,12 +124,14 @@ def training_queue():
                          processes=processes, on_finished=keeper.on_finished)  # runs kept as they end
 
 
-# A round of fused trainings ends for up to 16 people at once, and each of their pages then draws
-# its results: ~50 ms of the server's Python each, which holds the GIL. All at once they all
-# finish at the end, and a prediction asked meanwhile gets a seventeenth of the GIL; two at a
-# time, the others wait asleep, the first results show sooner and predictions still answer.
+# A round of fused trainings ends for up to 16 people at once (a whole class, on equal settings),
+# and each of their pages then reruns and draws its results: ~50 ms of the server's Python
+# each, which holds the GIL. All at once they all finish at the end, and a prediction asked
+# meanwhile gets a seventeenth of the GIL; two at a time, the others wait asleep, the first
+# results show sooner and predictions still answer.
 RESULTS_AT_ONCE = 2
 _results_turns = threading.BoundedSemaphore(RESULTS_AT_ONCE)
+_turn_held = threading.local()  # a script run that holds a turn takes none again (a page and its results)
 
 
 @contextmanager
@@ -137,10 +139,15 @@ def results_turn(patience: float = 5.0):
     """A turn to draw a run's results, among RESULTS_AT_ONCE pages at most; after `patience`
     seconds of waiting the page draws anyway (a turn is never worth a hang). Meanwhile its
     script thread sleeps, so a click on that page waits for the turn too."""
+    if getattr(_turn_held, "now", False):
+        yield
+        return
     got = _results_turns.acquire(timeout=patience)
+    _turn_held.now = True
     try:
         yield
     finally:
+        _turn_held.now = False
         if got:
             _results_turns.release()
 

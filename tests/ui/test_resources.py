@@ -70,3 +70,32 @@ def test_results_are_drawn_a_few_at_a_time_and_a_page_never_waits_past_its_patie
     for thread in (*pages, impatient):
         thread.join(2)
     assert len(entered) == RESULTS_AT_ONCE + 2 and time.monotonic() - started < 3
+
+
+def test_a_page_holding_a_turn_takes_none_again_for_its_results():
+    """The Train page holds one for its whole rerun and results() asks again: that must not wait
+    (with every other turn taken it would wait out its patience)."""
+    import threading
+    import time
+
+    from ui.resources import RESULTS_AT_ONCE, results_turn
+
+    holding, leave = threading.Barrier(RESULTS_AT_ONCE), threading.Event()
+
+    def other_page():
+        with results_turn(5.0):
+            holding.wait(2)
+            leave.wait(5)
+
+    others = [threading.Thread(target=other_page) for _ in range(RESULTS_AT_ONCE - 1)]
+    for thread in others:
+        thread.start()
+    with results_turn(5.0):
+        holding.wait(2)  # every turn is taken now, one of them here
+        started = time.monotonic()
+        with results_turn(1.0):
+            waited = time.monotonic() - started
+    leave.set()
+    for thread in others:
+        thread.join(2)
+    assert waited < 0.1
